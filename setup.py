@@ -1,0 +1,68 @@
+"""Build and install vla_ros: with colcon (ament_python) under ROS 2, or with pip without it."""
+
+import os
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = 'vla_ros'
+
+
+def tree_data_files(root):
+    """Map every file below `root` to share/vla_ros/<root>/..., keeping sub-folders."""
+    entries = []
+    for folder, _, files in os.walk(root):
+        if files:
+            entries.append((os.path.join('share', PACKAGE, folder),
+                            [os.path.join(folder, name) for name in sorted(files)]))
+    return entries
+
+
+NODES = {
+    'policy_node': 'vla_ros.ros.policy_node:main',
+    'chunk_executor_node': 'vla_ros.ros.chunk_executor_node:main',
+    'sim_node': 'vla_ros.ros.sim_node:main',
+}
+
+setup(
+    name=PACKAGE,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*']),
+    package_data={PACKAGE: ['sim/assets/*']},
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
+        ('share/' + PACKAGE, ['package.xml']),
+        ('share/' + PACKAGE + '/launch', glob('launch/*.launch.py')),
+        ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
+    ] + tree_data_files('models'),
+    python_requires='>=3.10',
+    install_requires=['setuptools', 'numpy', 'pyyaml'],
+    extras_require={
+        # The policy, training and the simulation demo. torch is pinned only in the README
+        # command (a CPU wheel); any torch >= 2.3 works.
+        'sim': [
+            'torch>=2.3', 'transformers>=4.50', 'tokenizers>=0.20', 'safetensors>=0.4',
+            'scipy>=1.10', 'mujoco>=3.1', 'tqdm', 'matplotlib', 'imageio', 'imageio-ffmpeg',
+            'pyarrow',
+        ],
+        'dev': [
+            'torch>=2.3', 'transformers>=4.50', 'tokenizers>=0.20', 'safetensors>=0.4',
+            'scipy>=1.10', 'mujoco>=3.1', 'tqdm', 'matplotlib', 'imageio', 'imageio-ffmpeg',
+            'pyarrow',
+            # Jazzy's launch_testing pytest plugin breaks on pytest >= 9.1.
+            'pytest<9.1', 'hypothesis', 'flake8', 'flake8-import-order', 'flake8-quotes',
+            'pydocstyle',
+        ],
+    },
+    zip_safe=True,
+    maintainer='vla_ros maintainers',
+    maintainer_email='maintainers@vla-ros.dev',
+    description='Vision-Language-Action policies on ROS 2 arms: policy, chunk executor, sim.',
+    license='Apache-2.0',
+    tests_require=['pytest'],
+    entry_points={
+        'console_scripts': [f'{name} = {target}' for name, target in NODES.items()] + [
+            'vla-ros = vla_ros.cli:main',
+        ],
+    },
+)

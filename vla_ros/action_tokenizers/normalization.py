@@ -1,0 +1,125 @@
+"""Per-dimension quantile normalization of actions to [-1, 1]."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# A dimension whose 1st and 99th percentiles coincide (a joint that never moved in the data)
+# has no scale to divide by; it is only shifted, so its values stay in their own units.
+_MIN_HALF_RANGE = 1e-8
+
+
+@dataclass(frozen=True, eq=False)
+class QuantileNormalizer:
+    """Maps each action dimension's [low, high] percentile range onto [-1, 1].
+
+    FAST (Pertsch et al. 2025, Sec. V-A) and OpenVLA both normalize with the 1st and 99th
+    percentiles so that rare outliers do not squeeze the bulk of the data into a few
+    quantization levels. Values beyond the percentiles land outside [-1, 1] unless
+    ``normalize(..., clip=True)`` is asked for.
+
+    Attributes:
+        low: per-dimension lower percentile, shape (D,).
+        high: per-dimension upper percentile, shape (D,).
+
+    """
+
+    low: np.ndarray
+    high: np.ndarray
+
+    def __post_init__(self):
+        low = np.asarray(self.low, dtype=np.float64)
+        high = np.asarray(self.high, dtype=np.float64)
+        if low.ndim != 1 or low.shape != high.shape or low.size == 0:
+            raise ValueError(
+                f'QuantileNormalizer.low/high: shapes {low.shape} and {high.shape}: '
+                'must be equal, non-empty and one-dimensional')
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+            raise ValueError('QuantileNormalizer.low/high: must be finite')
+        if np.any(high < low):
+            dim = int(np.argmax(high < low))
+            raise ValueError(
+                f'QuantileNormalizer.high[{dim}]={high[dim]!r} < low[{dim}]={low[dim]!r}: '
+                'high must be >= low')
+        object.__setattr__(self, 'low', low)
+        object.__setattr__(self, 'high', high)
+
+    def __eq__(self, other):
+        if not isinstance(other, QuantileNormalizer):
+            return NotImplemented
+        return np.array_equal(self.low, other.low) and np.array_equal(self.high, other.high)
+
+    __hash__ = None
+
+    @classmethod
+    def fit(cls, actions, lower_percentile=1.0, upper_percentile=99.0):
+        """Fit the percentiles of every dimension of ``actions`` (shape (..., D))."""
+        if not 0.0 <= lower_percentile < upper_percentile <= 100.0:
+            raise ValueError(
+                f'QuantileNormalizer.fit: percentiles ({lower_percentile}, {upper_percentile}): '
+                'must satisfy 0 <= lower < upper <= 100')
+        flat = check_finite(actions, 'QuantileNormalizer.fit actions')
+        if flat.ndim < 1 or flat.size == 0:
+            raise ValueError(
+                f'QuantileNormalizer.fit actions: shape {flat.shape}: must be (..., D), non-empty')
+        flat = flat.reshape(-1, flat.shape[-1])
+        low, high = np.percentile(flat, [lower_percentile, upper_percentile], axis=0)
+        return cls(low=low, high=high)
+
+    @property
+    def action_dim(self):
+        """Number of action dimensions D."""
+        return self.low.shape[0]
+
+    @property
+    def _center(self):
+        return 0.5 * (self.low + self.high)
+
+    @property
+    def _half_range(self):
+        half = 0.5 * (self.high - self.low)
+        return np.where(half < _MIN_HALF_RANGE, 1.0, half)
+
+    def normalize(self, actions, clip=False):
+        """Map ``actions`` (shape (..., D)) to normalized units; optionally clip to [-1, 1]."""
+        actions = self._check_dim(actions, 'normalize')
+        out = (actions - self._center) / self._half_range
+        return np.clip(out, -1.0, 1.0) if clip else out
+
+    def unnormalize(self, normalized):
+        """Invert :meth:`normalize` (without clipping); NaN stays NaN."""
+        normalized = self._check_dim(normalized, 'unnormalize')
+        return normalized * self._half_range + self._center
+
+    def to_dict(self):
+        """JSON-ready description of the statistics."""
+        return {'low': self.low.tolist(), 'high': self.high.tolist()}
+
+    @classmethod
+    def from_dict(cls, data):
+        """Inverse of :meth:`to_dict`."""
+        return cls(low=np.asarray(data['low'], dtype=np.float64),
+                   high=np.asarray(data['high'], dtype=np.float64))
+
+    def _check_dim(self, actions, what):
+        actions = np.asarray(actions, dtype=np.float64)
+        if actions.ndim < 1 or actions.shape[-1] != self.action_dim:
+            raise ValueError(
+                f'QuantileNormalizer.{what}: last axis of shape {actions.shape}: '
+                f'must equal the fitted action_dim={self.action_dim}')
+        return actions
+
+
+def check_finite(values, what):
+    """Return ``values`` as float64, raising ValueError naming the first NaN/inf entry."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f'{what}: must be a numeric array ({err})') from None
+    bad = ~np.isfinite(array)
+    if np.any(bad):
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f'{what}[{", ".join(map(str, index))}]={array[index]!r}: must be finite '
+            '(NaN/inf cannot be tokenized)')
+    return array

@@ -1,0 +1,58 @@
+"""The ``vla-ros`` command line: one sub-command per job, each in `vla_ros.commands`.
+
+A command module is light to import (heavy imports live inside its ``run``) and provides
+``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from vla_ros.config import ConfigError
+
+# name -> (module, one-line help). Order is the order of `vla-ros --help`.
+COMMANDS = {
+    'config': ('vla_ros.commands.config', 'validate parameter files and print the result'),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog='vla-ros',
+        description='Vision-Language-Action policies on robot arms, with or without ROS 2.')
+    parser.add_argument('-v', '--verbose', action='store_true', help='debug logging')
+    sub = parser.add_subparsers(dest='command', metavar='COMMAND')
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument('--config', action='append', default=[], metavar='FILE',
+                         help='parameter YAML (ROS layout or plain); repeatable, later wins')
+        cmd.add_argument('--set', action='append', default=[], metavar='SECTION.KEY=VALUE',
+                         dest='overrides', help='override one parameter; repeatable')
+        module.add_arguments(cmd)
+        cmd.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``vla-ros``; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format='%(levelname)s %(name)s: %(message)s')
+    if not getattr(args, 'run', None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as exc:
+        print(f'vla-ros {args.command}: {exc}', file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``vla-ros`` CLI (see `vla_ros.cli`)."""

@@ -1,0 +1,379 @@
+"""Typed configuration: one frozen dataclass per node or component.
+
+Every field has a default, a unit in its name where it has one, and a help string (the ROS
+parameter description). Values reach a dataclass through one code path, `from_mapping`, whether
+they come from a ROS parameter file (``<node_name>: ros__parameters: ...``), from ROS parameters
+(`vla_ros.ros.params`) or from CLI overrides (``--set chunk_executor.control_rate_hz=200``).
+
+A bad value raises `ConfigError` with one line naming the section, the field, the value and the
+rule: ``chunk_executor.control_rate_hz=0: must be > 0``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Iterable, Mapping
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration value, key or file is invalid; the message is one line."""
+
+
+def param(default: Any, help: str) -> Any:  # noqa: A002 - 'help' mirrors argparse
+    """Declare a config field with its default and its help (the ROS parameter description)."""
+    if isinstance(default, list):
+        default = tuple(default)
+    return dataclasses.field(default=default, metadata={'help': help})
+
+
+def show(value: Any) -> str:
+    """Format a parameter value as a user wrote it: ``0`` not ``0.0``, lists as YAML does."""
+    if isinstance(value, float):
+        return f'{value:g}'
+    if isinstance(value, (list, tuple)):
+        return '[' + ', '.join(show(v) for v in value) + ']'
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def require(cfg: Any, name: str, ok: bool, rule: str) -> None:
+    """Raise `ConfigError` naming ``section.name=value`` and `rule` unless `ok`."""
+    if not ok:
+        raise ConfigError(f'{cfg.SECTION}.{name}={show(getattr(cfg, name))}: {rule}')
+
+
+def require_choice(cfg: Any, name: str, choices: Iterable[str]) -> None:
+    """Require the string field `name` to be one of `choices`."""
+    choices = tuple(choices)
+    require(cfg, name, getattr(cfg, name) in choices, 'must be one of ' + ', '.join(choices))
+
+
+def require_finite(cfg: Any, *names: str) -> None:
+    """Require every listed numeric (or tuple of numbers) field to be finite."""
+    for name in names:
+        value = getattr(cfg, name)
+        values = value if isinstance(value, tuple) else (value,)
+        require(cfg, name, all(math.isfinite(v) for v in values), 'must be finite')
+
+
+def field_help(cls: type) -> dict[str, str]:
+    """Return ``{field name: help string}`` for a config dataclass."""
+    return {f.name: f.metadata.get('help', '') for f in dataclasses.fields(cls)}
+
+
+def _coerce(section: str, name: str, hint: Any, value: Any) -> Any:
+    """Convert a YAML/ROS value to the field's declared type, or raise one clear line."""
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(f'{section}.{name}={show(value)}: must be {expected}')
+
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise fail('true or false')
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail('an integer')
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail('a number')
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise fail('a string')
+        return value
+    if typing.get_origin(hint) is tuple:
+        (item,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise fail('a list')
+        return tuple(_coerce(section, f'{name}[{i}]', item, v) for i, v in enumerate(value))
+    raise TypeError(f'{section}.{name}: unsupported field type {hint!r}')
+
+
+def from_mapping(cls: type, values: Mapping[str, Any], base: Any = None) -> Any:
+    """Build `cls` from `values` over `base` (or the defaults); validate; one-line errors."""
+    section = cls.SECTION
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = dataclasses.asdict(base) if base is not None else {}
+    for key, value in values.items():
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ''
+            raise ConfigError(f'{section}.{key}: unknown parameter{hint}')
+        kwargs[key] = _coerce(section, key, hints[key], value)
+    return cls(**kwargs)
+
+
+def load_yaml(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Read a parameter file into ``{section: {key: value}}``.
+
+    Accepts the ROS 2 layout (``node: {ros__parameters: {...}}``, where the node key may carry a
+    namespace such as ``/arm/chunk_executor`` or be the wildcard ``/**``) and the plain layout
+    (``section: {key: value}``).
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f'{path}: no such file') from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, 'problem_mark', None)
+        where = f' line {mark.line + 1}' if mark is not None else ''
+        problem = getattr(exc, 'problem', None) or 'not valid YAML'
+        raise ConfigError(f'{path}:{where}: {problem}') from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f'{path}: top level must be a mapping of node names')
+    sections: dict[str, dict[str, Any]] = {}
+    for node, body in data.items():
+        name = str(node).rstrip('/').rsplit('/', 1)[-1]
+        if isinstance(body, dict) and 'ros__parameters' in body:
+            body = body['ros__parameters']
+        if not isinstance(body, dict):
+            raise ConfigError(f'{path}: {node}: must be a mapping of parameters')
+        sections.setdefault(name, {}).update(body)
+    return sections
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """Split ``section.key=value`` (value parsed as YAML) into its three parts."""
+    target, sep, raw = text.partition('=')
+    section, dot, key = target.strip().partition('.')
+    if not sep or not dot or not section or not key:
+        raise ConfigError(f'--set {text!r}: expected section.key=value')
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise ConfigError(f'--set {text!r}: value is not valid YAML') from None
+    return section, key, value
+
+
+def load_config(cls: type, files: Iterable[str | Path] = (),
+                overrides: Iterable[str] = ()) -> Any:
+    """Build `cls` from defaults, then each YAML file's section, then ``--set`` overrides.
+
+    Sections for other components are ignored, so one file can configure several nodes; a
+    section name is the node name (`cls.SECTION`) or its short alias (`cls.ALIAS`).
+    """
+    names = {cls.SECTION, getattr(cls, 'ALIAS', cls.SECTION)}
+    values: dict[str, Any] = {}
+    for path in files:
+        for section, body in load_yaml(path).items():
+            if section in names or section == '**':
+                values.update(body)
+    for text in overrides:
+        section, key, value = parse_override(text)
+        if section in names:
+            values[key] = value
+    return from_mapping(cls, values)
+
+
+def check_sections(files: Iterable[str | Path], overrides: Iterable[str] = ()) -> list[Any]:
+    """Validate every known section in `files` and `overrides`; return the built configs.
+
+    An unknown section is an error with a did-you-mean, so a typo in a node name cannot silently
+    leave a node on its defaults.
+    """
+    files = list(files)
+    overrides = list(overrides)
+    known = {}
+    for cls in CONFIG_CLASSES:
+        known[cls.SECTION] = cls
+        known[getattr(cls, 'ALIAS', cls.SECTION)] = cls
+    seen = []
+    for path in files:
+        for section in load_yaml(path):
+            seen.append((section, str(path)))
+    for text in overrides:
+        seen.append((parse_override(text)[0], '--set'))
+    built = {}
+    for section, where in seen:
+        if section == '**':
+            continue
+        if section not in known:
+            close = difflib.get_close_matches(section, list(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ''
+            raise ConfigError(f'{where}: {section}: unknown node or section{hint}')
+        cls = known[section]
+        if cls not in built:
+            built[cls] = load_config(cls, files, overrides)
+    return list(built.values())
+
+
+# --------------------------------------------------------------------------------------------
+# Components. Each class owns its validation in __post_init__.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    """The chunk executor: action chunks in, joint commands at control rate out."""
+
+    SECTION: ClassVar[str] = 'chunk_executor'
+    ALIAS: ClassVar[str] = 'executor'
+
+    joint_names: tuple[str, ...] = param(
+        (), 'Joints in command order (the controller\'s order). Empty: take the first '
+        'chunk\'s order.')
+    control_rate_hz: float = param(200.0, 'Rate at which commands are published [Hz].')
+    blend_mode: str = param(
+        'crossfade', 'How a new chunk takes over from the one being executed: replace, '
+        'crossfade or weighted_average.')
+    crossfade_s: float = param(0.2, 'Overlap over which crossfade ramps old -> new [s].')
+    old_chunk_weight: float = param(
+        0.3, 'weighted_average: weight of the old chunk where chunks overlap (LeRobot: 0.3).')
+    interpolation: str = param(
+        'cubic', 'Interpolation between action steps: linear, cubic or quintic.')
+    max_chunk_age_s: float = param(
+        1.0, 'A chunk whose observation is older than this is not started; when the newest '
+        'chunk is this old the arm stops [s].')
+    max_future_stamp_s: float = param(
+        0.5, 'Chunks stamped further than this in the future are rejected [s].')
+    position_lower: tuple[float, ...] = param(
+        (), 'Lower position bound per joint, command order [rad or m]. Empty: none.')
+    position_upper: tuple[float, ...] = param(
+        (), 'Upper position bound per joint, command order [rad or m]. Empty: none.')
+    max_velocity: tuple[float, ...] = param(
+        (), 'Velocity limit per joint [rad/s]; one value applies to all joints.')
+    max_acceleration: tuple[float, ...] = param(
+        (), 'Acceleration limit per joint [rad/s^2]; one value applies to all joints.')
+    stop_deceleration: tuple[float, ...] = param(
+        (), 'Deceleration used by pause (e-stop) [rad/s^2]; empty: max_acceleration.')
+    urdf_path: str = param('', 'Optional URDF whose <limit> tags fill the limits not given.')
+    command_interface: str = param(
+        'forward_position', 'Command message: forward_position (Float64MultiArray), '
+        'joint_trajectory (single-point JointTrajectory) or joint_state (JointState).')
+    command_topic: str = param(
+        '/forward_position_controller/commands', 'Topic the commands are published on.')
+    state_rate_hz: float = param(20.0, 'Rate of the executor state and diagnostics [Hz].')
+
+    def __post_init__(self):
+        require_finite(self, 'control_rate_hz', 'crossfade_s', 'old_chunk_weight',
+                       'max_chunk_age_s', 'max_future_stamp_s', 'position_lower',
+                       'position_upper', 'max_velocity', 'max_acceleration',
+                       'stop_deceleration', 'state_rate_hz')
+        require(self, 'control_rate_hz', self.control_rate_hz > 0, 'must be > 0')
+        require_choice(self, 'blend_mode', ('replace', 'crossfade', 'weighted_average'))
+        require_choice(self, 'interpolation', ('linear', 'cubic', 'quintic'))
+        require_choice(self, 'command_interface',
+                       ('forward_position', 'joint_trajectory', 'joint_state'))
+        require(self, 'crossfade_s', self.crossfade_s >= 0, 'must be >= 0')
+        require(self, 'old_chunk_weight', 0 <= self.old_chunk_weight <= 1,
+                'must be in [0, 1]')
+        require(self, 'max_chunk_age_s', self.max_chunk_age_s > 0, 'must be > 0')
+        require(self, 'max_future_stamp_s', self.max_future_stamp_s >= 0, 'must be >= 0')
+        require(self, 'state_rate_hz', self.state_rate_hz > 0, 'must be > 0')
+        require(self, 'joint_names', len(set(self.joint_names)) == len(self.joint_names),
+                'joint names must be unique')
+        n = len(self.joint_names)
+        for name in ('position_lower', 'position_upper'):
+            value = getattr(self, name)
+            require(self, name, not value or not n or len(value) == n,
+                    f'needs one value per joint ({n})')
+        for name in ('max_velocity', 'max_acceleration', 'stop_deceleration'):
+            value = getattr(self, name)
+            require(self, name, not value or len(value) == 1 or not n or len(value) == n,
+                    f'needs one value or one per joint ({n})')
+            require(self, name, all(v > 0 for v in value), 'every value must be > 0')
+        if self.position_lower and self.position_upper:
+            require(self, 'position_upper',
+                    len(self.position_lower) == len(self.position_upper) and all(
+                        lo < hi for lo, hi in zip(self.position_lower, self.position_upper)),
+                    'must be above position_lower, joint by joint')
+
+
+@dataclass(frozen=True)
+class PolicyNodeConfig:
+    """The policy node: cameras, joint states and an instruction in; action chunks out."""
+
+    SECTION: ClassVar[str] = 'policy_node'
+    ALIAS: ClassVar[str] = 'policy'
+
+    checkpoint_path: str = param(
+        '', 'Policy checkpoint directory: ours (config.json + model.safetensors) or a LeRobot '
+        'SmolVLA one. Empty: the demo policy shipped in models/.')
+    device: str = param('cpu', 'Torch device: cpu, cuda or cuda:N.')
+    dtype: str = param('float32', 'Inference dtype: float32 or bfloat16.')
+    camera_topics: tuple[str, ...] = param(
+        ('camera/image_raw',), 'Image topics, one per camera slot of the model.')
+    camera_slots: tuple[str, ...] = param(
+        (), 'Model camera name for each topic (same order). Empty: the model\'s own order.')
+    compressed: tuple[bool, ...] = param(
+        (), 'Per topic: true for sensor_msgs/CompressedImage. Empty: all raw Image.')
+    joint_names: tuple[str, ...] = param(
+        (), 'Joints of the state vector, in the model\'s order. Empty: the checkpoint\'s.')
+    instruction: str = param('', 'Default instruction until one arrives on the topic.')
+    trigger: str = param(
+        'horizon', 'When to infer: horizon (executor\'s remaining horizon below '
+        'trigger_horizon_s), rate (fixed rate) or service (on request).')
+    trigger_horizon_s: float = param(
+        0.5, 'Start the next inference when the executor has less than this left [s].')
+    trigger_rate_hz: float = param(2.0, 'Inference rate when trigger is rate [Hz].')
+    max_obs_age_s: float = param(0.5, 'Inputs older than this are not used [s].')
+    max_sync_skew_s: float = param(0.1, 'Largest spread of camera stamps allowed [s].')
+    action_mode: str = param(
+        'absolute', 'absolute: chunks are joint targets; delta: offsets from the state.')
+    num_steps: int = param(0, 'Flow-matching steps; 0: the checkpoint\'s value.')
+    warmup: bool = param(True, 'Run one inference on configure so the first chunk is fast.')
+    diagnostics_period_s: float = param(2.0, 'Period of diagnostics and the log summary [s].')
+
+    def __post_init__(self):
+        require_finite(self, 'trigger_horizon_s', 'trigger_rate_hz', 'max_obs_age_s',
+                       'max_sync_skew_s', 'diagnostics_period_s')
+        require(self, 'device', self.device == 'cpu' or self.device.startswith('cuda'),
+                'must be cpu, cuda or cuda:N')
+        require_choice(self, 'dtype', ('float32', 'bfloat16'))
+        require_choice(self, 'trigger', ('horizon', 'rate', 'service'))
+        require_choice(self, 'action_mode', ('absolute', 'delta'))
+        require(self, 'camera_topics', len(self.camera_topics) > 0, 'needs at least one topic')
+        require(self, 'camera_slots', not self.camera_slots
+                or len(self.camera_slots) == len(self.camera_topics),
+                'needs one slot per camera topic')
+        require(self, 'compressed', not self.compressed
+                or len(self.compressed) == len(self.camera_topics),
+                'needs one flag per camera topic')
+        require(self, 'trigger_horizon_s', self.trigger_horizon_s >= 0, 'must be >= 0')
+        require(self, 'trigger_rate_hz', self.trigger_rate_hz > 0, 'must be > 0')
+        require(self, 'max_obs_age_s', self.max_obs_age_s > 0, 'must be > 0')
+        require(self, 'max_sync_skew_s', self.max_sync_skew_s >= 0, 'must be >= 0')
+        require(self, 'num_steps', self.num_steps >= 0, 'must be >= 0')
+        require(self, 'diagnostics_period_s', self.diagnostics_period_s > 0, 'must be > 0')
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """The MuJoCo simulation: arm, table, objects, cameras."""
+
+    SECTION: ClassVar[str] = 'sim_node'
+    ALIAS: ClassVar[str] = 'sim'
+
+    task: str = param('', 'Instruction / task to set up; empty: a random task per episode.')
+    seed: int = param(0, 'Seed of the first episode\'s object poses.')
+    image_width: int = param(128, 'Rendered camera width [px].')
+    image_height: int = param(128, 'Rendered camera height [px].')
+    physics_rate_hz: float = param(500.0, 'Physics step rate [Hz].')
+    joint_state_rate_hz: float = param(100.0, 'Rate of published joint states [Hz].')
+    camera_rate_hz: float = param(10.0, 'Rate of rendered and published images [Hz].')
+    episode_time_s: float = param(20.0, 'Episode length before it counts as failed [s].')
+
+    def __post_init__(self):
+        require_finite(self, 'physics_rate_hz', 'joint_state_rate_hz', 'camera_rate_hz',
+                       'episode_time_s')
+        for name in ('image_width', 'image_height'):
+            require(self, name, 16 <= getattr(self, name) <= 4096, 'must be in [16, 4096]')
+        require(self, 'physics_rate_hz', self.physics_rate_hz >= 500, 'must be >= 500')
+        for name in ('joint_state_rate_hz', 'camera_rate_hz', 'episode_time_s'):
+            require(self, name, getattr(self, name) > 0, 'must be > 0')
+
+
+CONFIG_CLASSES = (ExecutorConfig, PolicyNodeConfig, SimConfig)

@@ -1,0 +1,86 @@
+"""Bridge between ROS parameters and the typed config dataclasses of `vla_ros.config`.
+
+Every field is declared with its help string as the description, so ``ros2 param describe``
+documents it. Values go through `vla_ros.config.from_mapping`, the same path YAML files and CLI
+overrides take, so the rules and the one-line errors are identical everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any, Callable
+
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.node import Node
+
+from vla_ros.config import ConfigError, field_help, from_mapping
+
+# Parameters every rclpy node may receive that are not ours.
+_ROS_OWN = {'use_sim_time', 'start_type_description_service', 'qos_overrides'}
+
+
+def declare_config(node: Node, cls: type) -> Any:
+    """Declare every field of `cls` on `node`, read the values back and build the config.
+
+    Raises `ConfigError` for a bad value, and for a parameter given to the node (in its
+    parameter file or on the command line) that `cls` does not have.
+    """
+    helps = field_help(cls)
+    declared = []
+    for f in dataclasses.fields(cls):
+        default = f.default
+        value = list(default) if isinstance(default, tuple) else default
+        # An empty list has no ROS type; leave it unset and let the dataclass default apply.
+        descriptor = ParameterDescriptor(description=helps[f.name], dynamic_typing=True)
+        node.declare_parameter(f.name, None if value == [] else value, descriptor)
+        declared.append(f.name)
+    _reject_unknown(node, cls, declared)
+    values = {}
+    for name in declared:
+        value = node.get_parameter(name).value
+        if value is None:
+            continue
+        values[name] = list(value) if isinstance(value, (list, tuple)) else value
+    return from_mapping(cls, values)
+
+
+def _reject_unknown(node: Node, cls: type, declared: list[str]) -> None:
+    # rclpy keeps the overrides it was given but exposes them only privately.
+    overrides = getattr(node, '_parameter_overrides', {}) or {}
+    for name in overrides:
+        root = name.split('.', 1)[0]
+        if name in declared or root in _ROS_OWN:
+            continue
+        close = difflib.get_close_matches(name, declared, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ''
+        raise ConfigError(f'{cls.SECTION}.{name}: unknown parameter{hint}')
+
+
+def run_node(make_node: Callable[[], Node], spin: Callable[[Node], None] | None = None,
+             args: list[str] | None = None) -> int:
+    """Init rclpy, build the node, spin it; a config error logs one line and exits 1."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException
+
+    rclpy.init(args=args)
+    node = None
+    code = 0
+    try:
+        node = make_node()
+        if spin is None:
+            rclpy.spin(node)
+        else:
+            spin(node)
+    except ConfigError as exc:
+        name = node.get_name() if node is not None else 'vla_ros'
+        rclpy.logging.get_logger(name).fatal(str(exc))
+        code = 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.try_shutdown()
+    return code
