@@ -1,7 +1,7 @@
 """Build and install vla_ros: with colcon (ament_python) under ROS 2, or with pip without it."""
 
-import os
 from glob import glob
+import os
 
 from setuptools import find_packages, setup
 

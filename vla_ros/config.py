@@ -12,11 +12,11 @@ rule: ``chunk_executor.control_rate_hz=0: must be > 0``.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 import difflib
 import math
-import typing
-from dataclasses import dataclass
 from pathlib import Path
+import typing
 from typing import Any, ClassVar, Iterable, Mapping
 
 import yaml
@@ -223,8 +223,8 @@ class ExecutorConfig:
     ALIAS: ClassVar[str] = 'executor'
 
     joint_names: tuple[str, ...] = param(
-        (), 'Joints in command order (the controller\'s order). Empty: take the first '
-        'chunk\'s order.')
+        (), "Joints in command order (the controller's order). Empty: take the first "
+        "chunk's order.")
     control_rate_hz: float = param(200.0, 'Rate at which commands are published [Hz].')
     blend_mode: str = param(
         'crossfade', 'How a new chunk takes over from the one being executed: replace, '
@@ -307,14 +307,14 @@ class PolicyNodeConfig:
     camera_topics: tuple[str, ...] = param(
         ('camera/image_raw',), 'Image topics, one per camera slot of the model.')
     camera_slots: tuple[str, ...] = param(
-        (), 'Model camera name for each topic (same order). Empty: the model\'s own order.')
+        (), "Model camera name for each topic (same order). Empty: the model's own order.")
     compressed: tuple[bool, ...] = param(
         (), 'Per topic: true for sensor_msgs/CompressedImage. Empty: all raw Image.')
     joint_names: tuple[str, ...] = param(
-        (), 'Joints of the state vector, in the model\'s order. Empty: the checkpoint\'s.')
+        (), "Joints of the state vector, in the model's order. Empty: the checkpoint's.")
     instruction: str = param('', 'Default instruction until one arrives on the topic.')
     trigger: str = param(
-        'horizon', 'When to infer: horizon (executor\'s remaining horizon below '
+        'horizon', "When to infer: horizon (executor's remaining horizon below "
         'trigger_horizon_s), rate (fixed rate) or service (on request).')
     trigger_horizon_s: float = param(
         0.5, 'Start the next inference when the executor has less than this left [s].')
@@ -323,7 +323,7 @@ class PolicyNodeConfig:
     max_sync_skew_s: float = param(0.1, 'Largest spread of camera stamps allowed [s].')
     action_mode: str = param(
         'absolute', 'absolute: chunks are joint targets; delta: offsets from the state.')
-    num_steps: int = param(0, 'Flow-matching steps; 0: the checkpoint\'s value.')
+    num_steps: int = param(0, "Flow-matching steps; 0: the checkpoint's value.")
     warmup: bool = param(True, 'Run one inference on configure so the first chunk is fast.')
     diagnostics_period_s: float = param(2.0, 'Period of diagnostics and the log summary [s].')
 
@@ -358,7 +358,7 @@ class SimConfig:
     ALIAS: ClassVar[str] = 'sim'
 
     task: str = param('', 'Instruction / task to set up; empty: a random task per episode.')
-    seed: int = param(0, 'Seed of the first episode\'s object poses.')
+    seed: int = param(0, "Seed of the first episode's object poses.")
     image_width: int = param(128, 'Rendered camera width [px].')
     image_height: int = param(128, 'Rendered camera height [px].')
     physics_rate_hz: float = param(500.0, 'Physics step rate [Hz].')

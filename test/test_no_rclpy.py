@@ -1,0 +1,34 @@
+"""The core must import, and the CLI must run, with rclpy unavailable."""
+
+import subprocess
+import sys
+
+SCRIPT = r"""
+import importlib, pkgutil, sys
+sys.modules['rclpy'] = None          # any 'import rclpy' now raises ImportError
+import vla_ros
+names = [m.name for m in pkgutil.walk_packages(vla_ros.__path__, 'vla_ros.')
+         if not m.name.startswith('vla_ros.ros')]
+for name in names:
+    importlib.import_module(name)
+leaked = sorted(n for n, m in sys.modules.items()
+                if m is not None and n.split('.')[0] in ('rclpy', 'rcl_interfaces'))
+assert not leaked, leaked
+print(len(names))
+"""
+
+
+def test_core_imports_with_rclpy_blocked():
+    proc = subprocess.run([sys.executable, '-c', SCRIPT], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert int(proc.stdout.strip()) >= 4
+
+
+def test_cli_help_works_without_ros():
+    proc = subprocess.run([sys.executable, '-c',
+                           "import sys; sys.modules['rclpy'] = None; "
+                           "from vla_ros.cli import main; sys.exit(main(['--help']))"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert 'config' in proc.stdout
