@@ -1,0 +1,88 @@
+"""Running numbers about the policy node: latency, observation age, chunk rate, drops, errors.
+
+Plain Python so that the node only has to copy `InferenceStats.values` into a
+``diagnostic_msgs/DiagnosticStatus`` and log `InferenceStats.summary`.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+
+import numpy as np
+
+from vla_ros.observation import CAUSES
+
+
+class InferenceStats:
+    """Latency percentiles over the last `window` chunks; rates over `rate_window_s`."""
+
+    def __init__(self, window: int = 100, rate_window_s: float = 10.0):
+        self.rate_window_s = rate_window_s
+        self._latency_s = collections.deque(maxlen=window)
+        self._chunk_times = collections.deque()
+        self.obs_age_s = float('nan')
+        self.dropped = dict.fromkeys(CAUSES, 0)
+        self.errors = 0
+        self.last_error = ''
+        self.chunks = 0
+        self._lock = threading.Lock()
+
+    def record_chunk(self, latency_s: float, obs_age_s: float, now_s: float) -> None:
+        """Count a published chunk that took `latency_s` from an `obs_age_s`-old observation."""
+        with self._lock:
+            self._latency_s.append(latency_s)
+            self._chunk_times.append(now_s)
+            self.obs_age_s = obs_age_s
+            self.chunks += 1
+
+    def record_drop(self, cause: str) -> None:
+        """Count an observation refused for `cause`."""
+        with self._lock:
+            self.dropped[cause] = self.dropped.get(cause, 0) + 1
+
+    def record_error(self, message: str) -> None:
+        """Count a failed inference (exception, NaN, wrong shape) and keep its message."""
+        with self._lock:
+            self.errors += 1
+            self.last_error = message
+
+    def latency_percentiles_s(self) -> tuple[float, float]:
+        """Return (p50, p95) inference latency [s]; NaN before the first chunk."""
+        with self._lock:
+            values = list(self._latency_s)
+        if not values:
+            return float('nan'), float('nan')
+        p50, p95 = np.percentile(values, [50, 95])
+        return float(p50), float(p95)
+
+    def chunks_per_s(self, now_s: float) -> float:
+        """Return the chunk rate over the last `rate_window_s` [1/s]."""
+        with self._lock:
+            while self._chunk_times and now_s - self._chunk_times[0] > self.rate_window_s:
+                self._chunk_times.popleft()
+            return len(self._chunk_times) / self.rate_window_s
+
+    def values(self, now_s: float) -> dict[str, str]:
+        """Return every number as ``{key: text}``, the diagnostics key-value layout."""
+        p50, p95 = self.latency_percentiles_s()
+        out = {
+            'latency_p50_ms': f'{1e3 * p50:.1f}',
+            'latency_p95_ms': f'{1e3 * p95:.1f}',
+            'observation_age_ms': f'{1e3 * self.obs_age_s:.1f}',
+            'chunks_per_s': f'{self.chunks_per_s(now_s):.2f}',
+            'chunks_total': str(self.chunks),
+            'model_errors': str(self.errors),
+        }
+        for cause, count in self.dropped.items():
+            out[f'dropped_{cause}'] = str(count)
+        out['last_error'] = self.last_error
+        return out
+
+    def summary(self, now_s: float) -> str:
+        """Return one log line: rate, latency, age, drops and errors."""
+        v = self.values(now_s)
+        drops = ' '.join(f'{c}={n}' for c, n in self.dropped.items() if n)
+        return (f"{v['chunks_per_s']} chunks/s, latency p50 {v['latency_p50_ms']} ms "
+                f"p95 {v['latency_p95_ms']} ms, obs age {v['observation_age_ms']} ms, "
+                f"dropped [{drops or 'none'}], errors {self.errors}")

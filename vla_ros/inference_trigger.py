@@ -1,0 +1,71 @@
+"""When the policy node starts an inference: horizon, fixed rate or on request.
+
+``horizon`` is asynchronous inference (LeRobot's ``chunk_size_threshold``): the executor keeps
+running the current chunk while the next one is computed, and the node starts that computation
+when the executor reports less than ``trigger_horizon_s`` of chunk left. LeRobot's async client
+also drops an observation whose joint state is close to the previous one; with a still arm
+every observation looks alike, so it waits until the queue runs empty and async silently turns
+synchronous (huggingface/lerobot#1557). There is no such filter here: the horizon alone decides.
+
+One inference is in flight at a time: each ``on_*`` method that returns True has claimed the
+slot (atomically, the executor state and the timer arrive on different threads) and the node
+must call `finish` when the inference is over. After a chunk is published the executor's next
+reports may still describe the old chunk, so the horizon trigger re-arms only once a report shows
+the horizon above the threshold again (the executor took the chunk) or ``rearm_s`` has passed
+since the publish (the new chunk was itself short, or it was rejected).
+"""
+
+from __future__ import annotations
+
+import threading
+
+MODES = ('horizon', 'rate', 'service')
+
+
+class InferenceTrigger:
+    """Decide whether an inference may start now; a True answer claims the one slot."""
+
+    def __init__(self, mode: str, trigger_horizon_s: float, rearm_s: float = 0.5):
+        if mode not in MODES:
+            raise ValueError(f'trigger={mode!r}: must be one of ' + ', '.join(MODES))
+        self.mode = mode
+        self.trigger_horizon_s = trigger_horizon_s
+        self.rearm_s = rearm_s
+        self.busy = False
+        self._published_at: float | None = None   # when the last chunk went out [s]
+        self._lock = threading.Lock()
+
+    def on_horizon(self, remaining_s: float, now_s: float) -> bool:
+        """Claim the slot if the executor's `remaining_s` calls for an inference now."""
+        with self._lock:
+            if self.mode != 'horizon' or self.busy:
+                return False
+            if self._published_at is not None:
+                if (remaining_s >= self.trigger_horizon_s
+                        or now_s - self._published_at >= self.rearm_s):
+                    self._published_at = None
+                else:
+                    return False
+            return self._claim(remaining_s < self.trigger_horizon_s)
+
+    def on_tick(self) -> bool:
+        """Claim the slot for the fixed-rate timer (only in rate mode)."""
+        with self._lock:
+            return self._claim(self.mode == 'rate' and not self.busy)
+
+    def on_request(self) -> bool:
+        """Claim the slot for a service request (any mode)."""
+        with self._lock:
+            return self._claim(not self.busy)
+
+    def finish(self, published: bool, now_s: float) -> None:
+        """Release the slot; `published` says whether a chunk went out at `now_s`."""
+        with self._lock:
+            self.busy = False
+            if published:
+                self._published_at = now_s
+
+    def _claim(self, ok: bool) -> bool:
+        if ok:
+            self.busy = True
+        return ok
