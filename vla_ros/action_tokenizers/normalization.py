@@ -39,7 +39,8 @@ class QuantileNormalizer:
         if np.any(high < low):
             dim = int(np.argmax(high < low))
             raise ValueError(
-                f'QuantileNormalizer.high[{dim}]={high[dim]!r} < low[{dim}]={low[dim]!r}: '
+                f'QuantileNormalizer.high[{dim}]={float(high[dim])!r} < '
+                f'low[{dim}]={float(low[dim])!r}: '
                 'high must be >= low')
         object.__setattr__(self, 'low', low)
         object.__setattr__(self, 'high', high)
@@ -120,6 +121,5 @@ def check_finite(values, what):
     if np.any(bad):
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f'{what}[{", ".join(map(str, index))}]={array[index]!r}: must be finite '
-            '(NaN/inf cannot be tokenized)')
+            f'{what}[{", ".join(map(str, index))}]={float(array[index])!r}: must be finite')
     return array

@@ -1,0 +1,152 @@
+"""Uniform-bin action tokenizer, as OpenVLA (Kim et al. 2024, arXiv 2406.09246) uses."""
+
+import json
+import os
+
+import numpy as np
+
+from .decoded import Decoded
+from .normalization import check_finite, QuantileNormalizer
+
+_CONFIG_FILE = 'bin_tokenizer.json'
+_FORMAT = 'vla_ros.action_tokenizers.BinTokenizer'
+_FORMAT_VERSION = 1
+
+
+class BinTokenizer:
+    """One token per action value: normalize, clip to [-1, 1], pick one of ``n_bins`` bins.
+
+    A chunk (T, D) becomes T * D tokens, time-major (step 0's dimensions, then step 1's, ...).
+    Decoding returns bin centers, so the round-trip error in normalized units is at most half
+    a bin (1 / n_bins) for values inside the 1st/99th percentile range.
+
+    Args:
+        n_bins: number of uniform bins over [-1, 1].
+        vocab_size: None for ids 0 .. n_bins - 1 (id = bin). Otherwise ids take the last
+            ``n_bins`` ids of a language model's vocabulary, as OpenVLA overwrites its least
+            used tokens: id = vocab_size - 1 - bin.
+
+    """
+
+    def __init__(self, n_bins=256, vocab_size=None):
+        if int(n_bins) != n_bins or n_bins < 2:
+            raise ValueError(f'BinTokenizer.n_bins={n_bins!r}: must be an integer >= 2')
+        if vocab_size is not None and (int(vocab_size) != vocab_size or vocab_size < n_bins):
+            raise ValueError(f'BinTokenizer.vocab_size={vocab_size!r}: must be None or an '
+                             f'integer >= n_bins={n_bins}')
+        self.n_bins = int(n_bins)
+        self.vocab_size = None if vocab_size is None else int(vocab_size)
+        self.normalizer = None
+
+    @property
+    def fitted(self):
+        """Whether :meth:`fit` or :meth:`load` has run."""
+        return self.normalizer is not None
+
+    @property
+    def action_dim(self):
+        """Action dimension D the statistics were fitted on."""
+        self._require_fitted('action_dim')
+        return self.normalizer.action_dim
+
+    def fit(self, chunks):
+        """Fit the per-dimension 1st/99th percentiles on (B, T, D) chunks."""
+        self.normalizer = QuantileNormalizer.fit(self._check_chunks(chunks, 'fit', fitted=False))
+        return self
+
+    def encode(self, chunks):
+        """Tokenize chunks of shape (B, T, D) (or one (T, D)) into lists of T * D token ids."""
+        self._require_fitted('encode')
+        chunks = self._check_chunks(chunks, 'encode')
+        normalized = self.normalizer.normalize(chunks, clip=True)
+        bins = np.minimum(np.floor((normalized + 1.0) * (self.n_bins / 2)), self.n_bins - 1)
+        ids = self._bin_to_id(bins.astype(np.int64).reshape(len(chunks), -1))
+        return ids.tolist()
+
+    def decode(self, tokens, horizon, action_dim):
+        """Decode a batch of token-id sequences into (B, horizon, action_dim) bin centers.
+
+        Never raises on sequence content: a sequence of the wrong length, with non-integer
+        ids or ids outside this tokenizer's range, is flagged (``valid`` False, actions NaN,
+        ``reasons`` says why). Raises ValueError only for bad ``horizon``/``action_dim``.
+        """
+        self._require_fitted('decode')
+        if int(horizon) != horizon or horizon < 1:
+            raise ValueError(f'BinTokenizer.decode horizon={horizon!r}: must be an integer >= 1')
+        if action_dim != self.action_dim:
+            raise ValueError(f'BinTokenizer.decode action_dim={action_dim!r}: must equal the '
+                             f'fitted action_dim={self.action_dim}')
+        n_values = int(horizon) * self.action_dim
+        bins = np.zeros((len(tokens), n_values), dtype=np.int64)
+        reasons = [self._decode_bins(seq, n_values, out) for seq, out in zip(tokens, bins)]
+        valid = np.array([reason is None for reason in reasons], dtype=bool)
+        centers = -1.0 + (bins + 0.5) * (2.0 / self.n_bins)
+        actions = self.normalizer.unnormalize(centers.reshape(len(tokens), -1, self.action_dim))
+        actions[~valid] = np.nan
+        return Decoded(actions=actions, valid=valid, reasons=reasons)
+
+    def save(self, directory):
+        """Write ``bin_tokenizer.json`` (settings and statistics)."""
+        self._require_fitted('save')
+        os.makedirs(directory, exist_ok=True)
+        config = {
+            'format': _FORMAT,
+            'format_version': _FORMAT_VERSION,
+            'n_bins': self.n_bins,
+            'vocab_size': self.vocab_size,
+            'normalizer': self.normalizer.to_dict(),
+        }
+        with open(os.path.join(directory, _CONFIG_FILE), 'w', encoding='utf-8') as f:
+            json.dump(config, f, indent=2)
+
+    @classmethod
+    def load(cls, directory):
+        """Read a tokenizer written by :meth:`save`."""
+        path = os.path.join(directory, _CONFIG_FILE)
+        with open(path, encoding='utf-8') as f:
+            config = json.load(f)
+        if config.get('format') != _FORMAT or config.get('format_version') != _FORMAT_VERSION:
+            raise ValueError(
+                f'{path}: format={config.get("format")!r} '
+                f'format_version={config.get("format_version")!r}: expected {_FORMAT!r} '
+                f'version {_FORMAT_VERSION}')
+        tokenizer = cls(n_bins=config['n_bins'], vocab_size=config['vocab_size'])
+        tokenizer.normalizer = QuantileNormalizer.from_dict(config['normalizer'])
+        return tokenizer
+
+    def _bin_to_id(self, bins):
+        return bins if self.vocab_size is None else self.vocab_size - 1 - bins
+
+    def _decode_bins(self, seq, n_values, out):
+        """Write the bins of one sequence into ``out``; return None or why it is invalid."""
+        try:
+            ids = np.asarray(seq)
+        except (TypeError, ValueError):
+            return 'not a sequence of integer token ids'
+        if ids.ndim != 1 or ids.size != n_values:
+            return f'expected {n_values} token ids (horizon * action_dim), got shape {ids.shape}'
+        if ids.dtype.kind not in 'iu':
+            return f'token ids must be integers, got dtype {ids.dtype}'
+        # The map id <-> bin is its own inverse: bin = vocab_size - 1 - id.
+        bins = self._bin_to_id(ids.astype(np.int64))
+        if bins.min() < 0 or bins.max() >= self.n_bins:
+            low, high = sorted(self._bin_to_id(np.array([0, self.n_bins - 1])).tolist())
+            return f'token id outside the bin ids {low}..{high}'
+        out[:] = bins
+        return None
+
+    def _check_chunks(self, chunks, what, fitted=True):
+        chunks = check_finite(chunks, f'BinTokenizer.{what} chunks')
+        if chunks.ndim == 2:
+            chunks = chunks[None]
+        if chunks.ndim != 3 or 0 in chunks.shape:
+            raise ValueError(f'BinTokenizer.{what} chunks: shape {chunks.shape}: must be '
+                             '(B, T, D) or (T, D), non-empty')
+        if fitted and chunks.shape[2] != self.action_dim:
+            raise ValueError(f'BinTokenizer.{what} chunks: action_dim {chunks.shape[2]}: must '
+                             f'equal the fitted action_dim={self.action_dim}')
+        return chunks
+
+    def _require_fitted(self, what):
+        if self.normalizer is None:
+            raise RuntimeError(f'BinTokenizer.{what}: call fit() or load() first')

@@ -1,0 +1,328 @@
+"""FAST action tokenizer: quantile normalization, DCT, quantization, byte-pair encoding.
+
+Pertsch et al., "FAST: Efficient Action Tokenization for Vision-Language-Action Models",
+arXiv 2501.09747. The BPE stage is set up like physical-intelligence/fast's
+``UniversalActionProcessor`` (codes become characters ``chr(code - min_code)``, a byte-level
+BPE with the GPT-2 pre-tokenizer, the raw code characters as initial alphabet,
+min_frequency 2), so both produce the same tokens for chunks whose codes were seen in fitting.
+Unlike it, every code in the fitted range stays encodable, out-of-range codes are clipped
+and reported, and decoding never raises on a malformed sequence: it flags it.
+"""
+
+import json
+import logging
+import os
+
+import numpy as np
+from scipy.fft import dct, idct
+from tokenizers import decoders, models, pre_tokenizers, Tokenizer, trainers
+
+from .decoded import Decoded
+from .normalization import check_finite, QuantileNormalizer
+
+_LOG = logging.getLogger(__name__)
+
+_CONFIG_FILE = 'fast_tokenizer.json'
+_BPE_FILE = 'tokenizer.json'
+_FORMAT = 'vla_ros.action_tokenizers.FastTokenizer'
+_FORMAT_VERSION = 1
+# Code characters must be encodable as UTF-8; the first surrogate code point is not.
+_MAX_CODE_RANGE = 0xD800
+
+
+def _byte_to_symbol():
+    """Return GPT-2's byte-level alphabet, one character per byte value.
+
+    Printable Latin-1 bytes stand for themselves; the rest are shifted to 256, 257, ... in
+    byte order (Radford et al. 2019, as HF tokenizers' ByteLevel does).
+    """
+    printable = set(range(0x21, 0x7F)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
+    table, shifted = [], 0
+    for byte in range(256):
+        if byte in printable:
+            table.append(chr(byte))
+        else:
+            table.append(chr(256 + shifted))
+            shifted += 1
+    return table
+
+
+_BYTE_TO_SYMBOL = _byte_to_symbol()
+_SYMBOL_TO_BYTE = {symbol: byte for byte, symbol in enumerate(_BYTE_TO_SYMBOL)}
+
+
+class FastTokenizer:
+    """Frequency-space action tokenizer (FAST) for autoregressive VLAs.
+
+    Encoding a chunk (T, D): normalize each dimension from its 1st/99th percentiles, take the
+    orthonormal DCT-II along time, multiply by ``scale``, round half to even, flatten
+    low-frequency first (coefficient 0 of every dimension, then 1, ...), clip into the code
+    range seen in :meth:`fit`, map to characters and apply the fitted BPE.
+
+    Args:
+        scale: quantization scale; the per-chunk RMS round-trip error in normalized units is
+            at most 0.5 / scale when no code had to be clipped.
+        vocab_size: BPE vocabulary size to train for (alphabet + merges). A few byte
+            symbols may be appended after training so that every code in the fitted range
+            stays encodable; :attr:`n_tokens` is the final size.
+
+    """
+
+    def __init__(self, scale=10.0, vocab_size=1024):
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f'FastTokenizer.scale={scale!r}: must be finite and > 0')
+        if int(vocab_size) != vocab_size or vocab_size < 2:
+            raise ValueError(f'FastTokenizer.vocab_size={vocab_size!r}: must be an integer >= 2')
+        self.scale = float(scale)
+        self.vocab_size = int(vocab_size)
+        self.normalizer = None
+        self.min_code = None
+        self.max_code = None
+        self.horizon = None
+        self._bpe = None
+        self._token_bytes = None
+
+    # ---------------------------------------------------------------- fitting
+
+    def fit(self, chunks):
+        """Fit normalization statistics, the code range and the BPE on (B, T, D) chunks."""
+        chunks = self._check_chunks(chunks, 'fit', fitted=False)
+        self.normalizer = QuantileNormalizer.fit(chunks)
+        self.horizon = chunks.shape[1]
+        codes = self._raw_codes(chunks)
+        min_code, max_code = int(codes.min()), int(codes.max())
+        code_range = max_code - min_code + 1
+        if code_range > self.vocab_size:
+            raise ValueError(
+                f'FastTokenizer.vocab_size={self.vocab_size}: must be >= the {code_range} '
+                f'distinct code values in the fitted range [{min_code}, {max_code}] '
+                '(raise vocab_size or lower scale)')
+        if code_range > _MAX_CODE_RANGE:
+            raise ValueError(
+                f'FastTokenizer.scale={self.scale}: fitted code range {code_range} exceeds '
+                f'{_MAX_CODE_RANGE}, the most that maps to characters; lower scale')
+        self.min_code, self.max_code = min_code, max_code
+
+        bpe = Tokenizer(models.BPE())
+        # The GPT-2 pre-tokenizer splits the code string into words; merges never cross them.
+        bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        bpe.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(
+            vocab_size=self.vocab_size,
+            min_frequency=2,
+            show_progress=False,
+            special_tokens=[],
+            initial_alphabet=[chr(i) for i in range(code_range)],
+            max_token_length=10000,
+        )
+        bpe.train_from_iterator(_codes_to_text(codes - min_code), trainer=trainer)
+        self._set_bpe(_with_all_code_bytes(bpe, code_range))
+        return self
+
+    @property
+    def fitted(self):
+        """Whether :meth:`fit` or :meth:`load` has run."""
+        return self._bpe is not None
+
+    @property
+    def n_tokens(self):
+        """Number of token ids this tokenizer can emit (ids are 0 .. n_tokens - 1)."""
+        self._require_fitted('n_tokens')
+        return len(self._token_bytes)
+
+    @property
+    def action_dim(self):
+        """Action dimension D the statistics were fitted on."""
+        self._require_fitted('action_dim')
+        return self.normalizer.action_dim
+
+    # ---------------------------------------------------------------- encoding
+
+    def dct_codes(self, chunks):
+        """Integer DCT codes (B, T * D), low-frequency first, before clipping to the range."""
+        self._require_fitted('dct_codes')
+        return self._raw_codes(self._check_chunks(chunks, 'dct_codes'))
+
+    def encode(self, chunks, return_clipped=False):
+        """Tokenize chunks of shape (B, T, D) (or one (T, D)) into lists of token ids.
+
+        NaN/inf input raises ValueError. Codes outside the fitted range are clipped into it
+        (logged as a warning); with ``return_clipped`` a (B,) bool array saying which chunks
+        were clipped is returned too.
+        """
+        self._require_fitted('encode')
+        codes = self._raw_codes(self._check_chunks(chunks, 'encode'))
+        outside = (codes < self.min_code) | (codes > self.max_code)
+        clipped = outside.any(axis=1)
+        if clipped.any():
+            _LOG.warning(
+                'FastTokenizer.encode: %d of %d chunks have DCT codes outside the fitted range '
+                '[%d, %d]; clipped, so their error exceeds 0.5/scale',
+                int(clipped.sum()), len(clipped), self.min_code, self.max_code)
+        codes = np.clip(codes, self.min_code, self.max_code) - self.min_code
+        text = _codes_to_text(codes)
+        # encode_batch_fast skips offset bookkeeping we never use (tokenizers >= 0.20).
+        encode_batch = getattr(self._bpe, 'encode_batch_fast', self._bpe.encode_batch)
+        tokens = [encoding.ids for encoding in encode_batch(text, add_special_tokens=False)]
+        return (tokens, clipped) if return_clipped else tokens
+
+    # ---------------------------------------------------------------- decoding
+
+    def decode(self, tokens, horizon, action_dim):
+        """Decode a batch of token-id sequences into (B, horizon, action_dim) actions.
+
+        Never raises on sequence content: an empty, truncated or overlong sequence, an unknown
+        id, a byte sequence that is not whole characters, or a code outside the fitted range
+        marks that chunk invalid (``valid`` False, actions NaN, ``reasons`` says why). Wrap a
+        single sequence in a list. Raises ValueError only for bad ``horizon``/``action_dim``.
+        """
+        self._require_fitted('decode')
+        if int(horizon) != horizon or horizon < 1:
+            raise ValueError(f'FastTokenizer.decode horizon={horizon!r}: must be an integer >= 1')
+        if action_dim != self.action_dim:
+            raise ValueError(f'FastTokenizer.decode action_dim={action_dim!r}: must equal the '
+                             f'fitted action_dim={self.action_dim}')
+        horizon = int(horizon)
+        n_codes = horizon * self.action_dim
+        codes = np.zeros((len(tokens), n_codes), dtype=np.int64)
+        reasons = [self._decode_codes(seq, n_codes, out) for seq, out in zip(tokens, codes)]
+        valid = np.array([reason is None for reason in reasons], dtype=bool)
+        coefficients = (codes + self.min_code).reshape(-1, horizon, self.action_dim) / self.scale
+        normalized = idct(coefficients, axis=1, norm='ortho')
+        actions = self.normalizer.unnormalize(normalized)
+        actions[~valid] = np.nan
+        return Decoded(actions=actions, valid=valid, reasons=reasons)
+
+    def _decode_codes(self, seq, n_codes, out):
+        """Write the codes of one sequence into ``out``; return None or why it is invalid."""
+        try:
+            ids = np.asarray(seq)
+        except (TypeError, ValueError):
+            return 'not a sequence of integer token ids'
+        if ids.ndim != 1 or ids.size == 0:
+            return f'expected a non-empty 1-D sequence of token ids, got shape {ids.shape}'
+        if ids.dtype.kind not in 'iu':
+            return f'token ids must be integers, got dtype {ids.dtype}'
+        if ids.min() < 0 or ids.max() >= len(self._token_bytes):
+            bad = ids[(ids < 0) | (ids >= len(self._token_bytes))][0]
+            return f'unknown token id {int(bad)} (ids are 0..{len(self._token_bytes) - 1})'
+        try:
+            text = b''.join(self._token_bytes[ids]).decode('utf-8')
+        except UnicodeDecodeError:
+            return 'token bytes do not form whole code characters (truncated or stray byte)'
+        codes = np.frombuffer(text.encode('utf-32-le'), dtype='<u4')
+        if codes.size != n_codes:
+            return f'decodes to {codes.size} codes, expected horizon * action_dim = {n_codes}'
+        if codes.max() > self.max_code - self.min_code:
+            return 'decodes to a code outside the fitted range'
+        out[:] = codes
+        return None
+
+    # ---------------------------------------------------------------- persistence
+
+    def save(self, directory):
+        """Write ``fast_tokenizer.json`` (settings, statistics) and ``tokenizer.json`` (BPE)."""
+        self._require_fitted('save')
+        os.makedirs(directory, exist_ok=True)
+        config = {
+            'format': _FORMAT,
+            'format_version': _FORMAT_VERSION,
+            'scale': self.scale,
+            'vocab_size': self.vocab_size,
+            'min_code': self.min_code,
+            'max_code': self.max_code,
+            'horizon': self.horizon,
+            'normalizer': self.normalizer.to_dict(),
+        }
+        with open(os.path.join(directory, _CONFIG_FILE), 'w', encoding='utf-8') as f:
+            json.dump(config, f, indent=2)
+        self._bpe.save(os.path.join(directory, _BPE_FILE))
+
+    @classmethod
+    def load(cls, directory):
+        """Read a tokenizer written by :meth:`save`."""
+        path = os.path.join(directory, _CONFIG_FILE)
+        with open(path, encoding='utf-8') as f:
+            config = json.load(f)
+        if config.get('format') != _FORMAT or config.get('format_version') != _FORMAT_VERSION:
+            raise ValueError(
+                f'{path}: format={config.get("format")!r} '
+                f'format_version={config.get("format_version")!r}: expected {_FORMAT!r} '
+                f'version {_FORMAT_VERSION}')
+        tokenizer = cls(scale=config['scale'], vocab_size=config['vocab_size'])
+        tokenizer.normalizer = QuantileNormalizer.from_dict(config['normalizer'])
+        tokenizer.min_code = int(config['min_code'])
+        tokenizer.max_code = int(config['max_code'])
+        tokenizer.horizon = config['horizon']
+        tokenizer._set_bpe(Tokenizer.from_file(os.path.join(directory, _BPE_FILE)))
+        return tokenizer
+
+    # ---------------------------------------------------------------- helpers
+
+    def _set_bpe(self, bpe):
+        self._bpe = bpe
+        vocab = bpe.get_vocab()
+        token_bytes = np.empty(len(vocab), dtype=object)
+        for token, index in vocab.items():
+            token_bytes[index] = _token_to_bytes(token)
+        self._token_bytes = token_bytes
+
+    def _raw_codes(self, chunks):
+        normalized = self.normalizer.normalize(chunks)
+        coefficients = dct(normalized, axis=1, norm='ortho')
+        # np.around rounds half to even, as the reference does; (B, T, D) -> (B, T * D) puts
+        # coefficient t of every dimension before coefficient t + 1.
+        return np.around(coefficients * self.scale).astype(np.int64).reshape(len(chunks), -1)
+
+    def _check_chunks(self, chunks, what, fitted=True):
+        chunks = check_finite(chunks, f'FastTokenizer.{what} chunks')
+        if chunks.ndim == 2:
+            chunks = chunks[None]
+        if chunks.ndim != 3 or 0 in chunks.shape:
+            raise ValueError(f'FastTokenizer.{what} chunks: shape {chunks.shape}: must be '
+                             '(B, T, D) or (T, D), non-empty')
+        if fitted and chunks.shape[2] != self.action_dim:
+            raise ValueError(f'FastTokenizer.{what} chunks: action_dim {chunks.shape[2]}: must '
+                             f'equal the fitted action_dim={self.action_dim}')
+        return chunks
+
+    def _require_fitted(self, what):
+        if self._bpe is None:
+            raise RuntimeError(f'FastTokenizer.{what}: call fit() or load() first')
+
+
+def _codes_to_text(codes):
+    """One string per row of non-negative integer codes, character i = chr(code i)."""
+    codes = np.ascontiguousarray(codes, dtype='<u4')
+    text = codes.tobytes().decode('utf-32-le')
+    width = codes.shape[1]
+    return [text[i * width:(i + 1) * width] for i in range(codes.shape[0])]
+
+
+def _token_to_bytes(token):
+    """Bytes a token stands for, as the HF byte-level decoder reads it.
+
+    Tokens from the raw initial alphabet that are not byte-level symbols (e.g. chr(0)) are
+    never produced by encoding; the HF decoder reads them as their own UTF-8 bytes.
+    """
+    if all(symbol in _SYMBOL_TO_BYTE for symbol in token):
+        return bytes(_SYMBOL_TO_BYTE[symbol] for symbol in token)
+    return token.encode('utf-8')
+
+
+def _with_all_code_bytes(bpe, code_range):
+    """Append the byte symbols of codes 0..code_range-1 that training never saw.
+
+    The reference silently drops such codes at encode. Appending after training keeps every
+    trained id (and so every token of a chunk made of seen codes) unchanged.
+    """
+    vocab = bpe.get_vocab()
+    needed = {_BYTE_TO_SYMBOL[byte] for code in range(code_range)
+              for byte in chr(code).encode('utf-8')}
+    missing = sorted(needed.difference(vocab))
+    if not missing:
+        return bpe
+    state = json.loads(bpe.to_str())
+    for offset, symbol in enumerate(missing):
+        state['model']['vocab'][symbol] = len(vocab) + offset
+    return Tokenizer.from_str(json.dumps(state))
