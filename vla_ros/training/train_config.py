@@ -1,0 +1,61 @@
+"""Hyper-parameters of a training run (``--set train.<field>=...`` on ``vla-ros train``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from vla_ros.config import param, require, require_choice, require_finite
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run: data, optimisation, checkpointing."""
+
+    SECTION: ClassVar[str] = 'train'
+    ALIAS: ClassVar[str] = 'training'
+
+    model_preset: str = param(
+        'demo', 'SmolVLAConfig preset: demo (the CPU-sized one shipped in models/), tiny '
+        '(tests) or smolvla_base (the real size).')
+    image_size: int = param(64, 'Side of the square model input image [px] (demo preset).')
+    chunk_size: int = param(20, 'Action steps predicted per chunk (demo preset).')
+    steps: int = param(6000, 'Optimizer steps in total (a resumed run continues to this).')
+    batch_size: int = param(32, 'Samples per optimizer step.')
+    learning_rate: float = param(1e-3, 'Peak AdamW learning rate.')
+    min_learning_rate: float = param(5e-5, 'Learning rate at the end of the cosine decay.')
+    warmup_steps: int = param(200, 'Linear learning-rate warm-up [steps].')
+    weight_decay: float = param(1e-4, 'AdamW weight decay.')
+    grad_clip_norm: float = param(1.0, 'Clip the global gradient norm to this; 0: no clip.')
+    log_every_steps: int = param(50, 'Steps between loss log lines and CSV rows.')
+    save_every_steps: int = param(500, 'Steps between checkpoints (also saved at the end).')
+    keep_checkpoints: int = param(2, 'Newest step checkpoints kept on disk.')
+    augment_shift_px: int = param(
+        4, 'Random image translation for augmentation, at model resolution [px]; 0: off.')
+    seed: int = param(0, 'Seed of initialisation, sampling and augmentation.')
+    num_threads: int = param(0, 'torch CPU threads; 0: torch\'s default.')
+    max_time_s: float = param(
+        0.0, 'Stop (and checkpoint) after this much wall time; 0: no limit [s].')
+    action_mode: str = param('absolute', 'absolute joint targets (the only mode trained).')
+
+    def __post_init__(self):
+        require_finite(self, 'learning_rate', 'min_learning_rate', 'weight_decay',
+                       'grad_clip_norm', 'max_time_s')
+        require_choice(self, 'model_preset', ('demo', 'tiny', 'smolvla_base'))
+        require_choice(self, 'action_mode', ('absolute',))
+        require(self, 'image_size', 16 <= self.image_size <= 1024, 'must be in [16, 1024]')
+        require(self, 'image_size', self.image_size % 16 == 0, 'must be a multiple of 16')
+        require(self, 'chunk_size', self.chunk_size >= 1, 'must be >= 1')
+        for name in ('steps', 'batch_size', 'log_every_steps', 'save_every_steps',
+                     'keep_checkpoints'):
+            require(self, name, getattr(self, name) >= 1, 'must be >= 1')
+        require(self, 'learning_rate', self.learning_rate > 0, 'must be > 0')
+        require(self, 'min_learning_rate', 0 <= self.min_learning_rate <= self.learning_rate,
+                'must be in [0, learning_rate]')
+        require(self, 'warmup_steps', 0 <= self.warmup_steps < self.steps,
+                'must be in [0, steps)')
+        require(self, 'weight_decay', self.weight_decay >= 0, 'must be >= 0')
+        require(self, 'grad_clip_norm', self.grad_clip_norm >= 0, 'must be >= 0')
+        require(self, 'augment_shift_px', self.augment_shift_px >= 0, 'must be >= 0')
+        require(self, 'num_threads', self.num_threads >= 0, 'must be >= 0')
+        require(self, 'max_time_s', self.max_time_s >= 0, 'must be >= 0')
