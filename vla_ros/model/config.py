@@ -1,0 +1,211 @@
+"""SmolVLA hyper-parameters: one dataclass, LeRobot's field names, two presets."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+
+class ModelConfigError(ValueError):
+    """A model configuration value is invalid; the message names field, value and rule."""
+
+
+def expert_intermediate_size(width: int, multiplier: int = 4, multiple_of: int = 256) -> int:
+    """MLP width of the action expert, as LeRobot derives it from the expert width.
+
+    Llama's 2/3 * 4 * width rounded up to a multiple of 256: 720 -> 2048, 480 -> 1280.
+    """
+    hidden = int(multiplier * int(2 * width / 3))
+    return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
+
+
+@dataclass
+class SmolVLAConfig:
+    """Every SmolVLA hyper-parameter.
+
+    Policy fields keep LeRobot's ``SmolVLAConfig`` names; backbone fields are the SmolVLM2
+    vision (``vision_*``) and text (``text_*``) sizes that LeRobot reads from the VLM's own
+    ``config.json``. ``SmolVLAConfig.smolvla_base()`` is ``lerobot/smolvla_base``;
+    ``SmolVLAConfig.tiny()`` is a few-kilobyte model for tests and demos.
+    """
+
+    # Action chunk and flow matching.
+    chunk_size: int = 50
+    n_action_steps: int = 50
+    num_steps: int = 10
+    max_state_dim: int = 32
+    max_action_dim: int = 32
+    state_dim: int = 0            # the robot's real state size; 0: max_state_dim
+    action_dim: int = 0           # the robot's real action size; 0: max_action_dim
+    min_period: float = 4e-3      # sinusoidal time embedding periods
+    max_period: float = 4.0
+    # Images and language.
+    resize_imgs_with_padding: tuple[int, int] = (512, 512)   # (width, height), as LeRobot
+    tokenizer_max_length: int = 48
+    pad_language_to: str = 'longest'
+    # Backbone depth and action expert.
+    num_vlm_layers: int = 16
+    num_expert_layers: int = -1   # <= 0: as many as num_vlm_layers (the only layout supported)
+    self_attn_every_n_layers: int = 2
+    expert_width_multiplier: float = 0.75
+    attention_mode: str = 'cross_attn'
+    # Fine-tuning switches (LeRobot's meaning).
+    freeze_vision_encoder: bool = True
+    train_expert_only: bool = True
+    train_state_proj: bool = True
+    # SigLIP vision encoder of SmolVLM2.
+    vision_hidden_size: int = 768
+    vision_intermediate_size: int = 3072
+    vision_num_hidden_layers: int = 12
+    vision_num_attention_heads: int = 12
+    vision_patch_size: int = 16
+    vision_image_size: int = 512
+    vision_layer_norm_eps: float = 1e-6
+    scale_factor: int = 4         # pixel-shuffle factor of the connector
+    # SmolLM2 text decoder of SmolVLM2.
+    text_hidden_size: int = 960
+    text_intermediate_size: int = 2560
+    text_num_attention_heads: int = 15
+    text_num_key_value_heads: int = 5
+    text_head_dim: int = 64
+    text_num_hidden_layers: int = 32    # depth of the source VLM; the first num_vlm_layers run
+    vocab_size: int = 49280
+    rms_norm_eps: float = 1e-5
+    # LeRobot's RoPE ignores the VLM's rope_theta (100000) and always uses 10000.
+    rope_theta: float = 10000.0
+    vlm_model_name: str = 'HuggingFaceTB/SmolVLM2-500M-Video-Instruct'
+
+    def __post_init__(self):
+        self.resize_imgs_with_padding = tuple(int(v) for v in self.resize_imgs_with_padding)
+        positive = ('chunk_size', 'n_action_steps', 'num_steps', 'max_state_dim',
+                    'max_action_dim', 'tokenizer_max_length', 'num_vlm_layers',
+                    'vision_hidden_size', 'vision_intermediate_size',
+                    'vision_num_hidden_layers', 'vision_num_attention_heads',
+                    'vision_patch_size', 'vision_image_size', 'scale_factor',
+                    'text_hidden_size', 'text_intermediate_size', 'text_num_attention_heads',
+                    'text_num_key_value_heads', 'text_head_dim', 'vocab_size')
+        for name in positive:
+            self._require(name, getattr(self, name) > 0, 'must be > 0')
+        self._require('n_action_steps', self.n_action_steps <= self.chunk_size,
+                      f'must be <= chunk_size ({self.chunk_size})')
+        self._require('state_dim', 0 <= self.state_dim <= self.max_state_dim,
+                      f'must be in [0, max_state_dim={self.max_state_dim}]')
+        self._require('action_dim', 0 <= self.action_dim <= self.max_action_dim,
+                      f'must be in [0, max_action_dim={self.max_action_dim}]')
+        self._require('num_vlm_layers', self.num_vlm_layers <= self.text_num_hidden_layers,
+                      f'must be <= text_num_hidden_layers ({self.text_num_hidden_layers})')
+        self._require('num_expert_layers', self.num_expert_layers <= 0
+                      or self.num_expert_layers == self.num_vlm_layers,
+                      'must be <= 0 or equal num_vlm_layers (fewer expert layers is not '
+                      'supported)')
+        self._require('self_attn_every_n_layers', self.self_attn_every_n_layers > 0,
+                      'must be > 0')
+        self._require('attention_mode', self.attention_mode == 'cross_attn',
+                      "must be 'cross_attn' (the only mode SmolVLA checkpoints use)")
+        self._require('pad_language_to', self.pad_language_to in ('longest', 'max_length'),
+                      "must be 'longest' or 'max_length'")
+        self._require('expert_width_multiplier', self.expert_width_multiplier > 0,
+                      'must be > 0')
+        self._require('min_period', 0 < self.min_period < self.max_period,
+                      f'must be in (0, max_period={self.max_period})')
+        self._require('text_num_attention_heads',
+                      self.text_num_attention_heads % self.text_num_key_value_heads == 0,
+                      f'must be a multiple of text_num_key_value_heads '
+                      f'({self.text_num_key_value_heads})')
+        self._require('vision_hidden_size',
+                      self.vision_hidden_size % self.vision_num_attention_heads == 0,
+                      f'must be a multiple of vision_num_attention_heads '
+                      f'({self.vision_num_attention_heads})')
+        self._require('vision_image_size', self.vision_image_size % self.vision_patch_size == 0,
+                      f'must be a multiple of vision_patch_size ({self.vision_patch_size})')
+        side = self.vision_image_size // self.vision_patch_size
+        self._require('scale_factor', side % self.scale_factor == 0,
+                      f'must divide the {side} patches per side')
+        self._require('expert_width_multiplier', self.expert_hidden_size > 0
+                      and self.expert_hidden_size % 2 == 0,
+                      f'gives expert width {self.expert_hidden_size}: must be even and > 0')
+        self._require('resize_imgs_with_padding', len(self.resize_imgs_with_padding) == 2
+                      and min(self.resize_imgs_with_padding) > 0, 'must be (width, height) > 0')
+
+    def _require(self, name: str, ok: bool, rule: str) -> None:
+        if not ok:
+            raise ModelConfigError(f'smolvla.{name}={getattr(self, name)!r}: {rule}')
+
+    # ----------------------------------------------------------------------------------------
+    # Derived sizes.
+
+    @property
+    def expert_hidden_size(self) -> int:
+        """Width of the action expert: ``int(text_hidden_size * expert_width_multiplier)``."""
+        return int(self.text_hidden_size * self.expert_width_multiplier)
+
+    @property
+    def expert_intermediate_size(self) -> int:
+        """MLP width of the action expert (LeRobot's rounding rule)."""
+        return expert_intermediate_size(self.expert_hidden_size)
+
+    @property
+    def n_img_tokens(self) -> int:
+        """Tokens per camera after the pixel shuffle: (image / patch / scale)^2."""
+        side = self.vision_image_size // self.vision_patch_size // self.scale_factor
+        return side * side
+
+    @property
+    def image_hw(self) -> tuple[int, int]:
+        """(height, width) images are resized and padded to."""
+        width, height = self.resize_imgs_with_padding
+        return height, width
+
+    @property
+    def real_state_dim(self) -> int:
+        """State entries that carry data (the rest is zero padding)."""
+        return self.state_dim or self.max_state_dim
+
+    @property
+    def real_action_dim(self) -> int:
+        """Action entries that carry data (the rest is zero padding)."""
+        return self.action_dim or self.max_action_dim
+
+    # ----------------------------------------------------------------------------------------
+    # Presets and (de)serialisation.
+
+    @classmethod
+    def smolvla_base(cls, **overrides: Any) -> 'SmolVLAConfig':
+        """Return the sizes of ``lerobot/smolvla_base`` (SmolVLM2-500M, 16 layers, 720 expert)."""
+        return dataclasses.replace(cls(), **overrides)
+
+    @classmethod
+    def tiny(cls, **overrides: Any) -> 'SmolVLAConfig':
+        """Return a model of a few hundred kilobytes for tests and from-scratch demos.
+
+        Everything trains (no frozen backbone): a random backbone is of no use frozen.
+        """
+        base = {
+            'chunk_size': 8, 'n_action_steps': 8, 'num_steps': 4, 'max_state_dim': 8,
+            'max_action_dim': 8, 'resize_imgs_with_padding': (32, 32),
+            'tokenizer_max_length': 16, 'num_vlm_layers': 2, 'self_attn_every_n_layers': 2,
+            'expert_width_multiplier': 0.75, 'freeze_vision_encoder': False,
+            'train_expert_only': False, 'vision_hidden_size': 32,
+            'vision_intermediate_size': 64, 'vision_num_hidden_layers': 1,
+            'vision_num_attention_heads': 2, 'vision_patch_size': 8, 'vision_image_size': 32,
+            'scale_factor': 2, 'text_hidden_size': 64, 'text_intermediate_size': 128,
+            'text_num_attention_heads': 4, 'text_num_key_value_heads': 2, 'text_head_dim': 16,
+            'text_num_hidden_layers': 2, 'vocab_size': 128, 'vlm_model_name': ''}
+        base.update(overrides)
+        return cls(**base)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict of every field."""
+        data = dataclasses.asdict(self)
+        data['resize_imgs_with_padding'] = list(self.resize_imgs_with_padding)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> 'SmolVLAConfig':
+        """Build from `to_dict` output; an unknown field is an error naming it."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ModelConfigError(f'smolvla.{unknown[0]}: unknown config field')
+        return cls(**dict(data))

@@ -1,0 +1,352 @@
+"""Observation -> action chunk: the one place that turns robot data into model tensors.
+
+`Policy` resizes and pads camera images, tokenizes the instruction, normalizes and pads the
+joint state, samples the model, unnormalizes the actions and returns an `ActionChunk` in the
+robot's joint order. Training uses the same `Policy.prepare_batch` and
+`Policy.normalize_actions`, so train and inference preprocess identically.
+
+The tokenizer is a ``transformers.PreTrainedTokenizerFast`` loaded from the checkpoint
+directory (``tokenizer.json`` + ``tokenizer_config.json``; any tokenizer whose ``__call__``
+accepts ``padding``/``truncation``/``max_length``/``padding_side``/``return_tensors='pt'``
+works).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+import json
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from vla_ros.control.chunk import ActionChunk
+from vla_ros.model import SmolVLA
+from vla_ros.model.checkpoint import (
+    CheckpointError, is_lerobot_checkpoint, lerobot_config, read_json, read_lerobot_stats,
+    refuse_pickle)
+from vla_ros.preprocessing import to_model_pixels
+
+ACTION_MODES = ('absolute', 'delta')
+DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
+LEROBOT_CAMERA_PREFIX = 'observation.images.'
+
+
+class PolicyError(ValueError):
+    """An observation, spec or statistic does not fit the policy; the message says how."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the policy sees at one instant."""
+
+    images: dict[str, np.ndarray]   # camera name -> uint8 (H, W, 3), any size
+    state: np.ndarray               # (S,) joint state in PolicySpec.state_names order
+    instruction: str                # the task in natural language
+    stamp: float = 0.0              # time the observation was taken [s]
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """How the model's inputs and outputs map onto a robot.
+
+    ``camera_names`` is the model's camera order (observation image keys); ``joint_names``
+    the action columns; ``state_names`` the state entries (empty: ``joint_names``).
+    ``action_mode='delta'`` means the model predicts offsets from the observed state of the
+    same joint, which `predict_chunk` adds back.
+    """
+
+    camera_names: tuple[str, ...]
+    joint_names: tuple[str, ...]
+    action_dt_s: float = 1.0 / 30.0
+    action_mode: str = 'absolute'
+    state_names: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        for name in ('camera_names', 'joint_names', 'state_names'):
+            object.__setattr__(self, name, tuple(str(v) for v in getattr(self, name)))
+        if not self.camera_names:
+            raise PolicyError('policy_spec.camera_names=(): needs at least one camera')
+        if not self.joint_names:
+            raise PolicyError('policy_spec.joint_names=(): needs at least one joint')
+        if not (np.isfinite(self.action_dt_s) and self.action_dt_s > 0):
+            raise PolicyError(f'policy_spec.action_dt_s={self.action_dt_s}: must be > 0')
+        if self.action_mode not in ACTION_MODES:
+            raise PolicyError(f'policy_spec.action_mode={self.action_mode!r}: must be one of '
+                              + ', '.join(ACTION_MODES))
+        missing = [j for j in self.joint_names if j not in self.states]
+        if self.action_mode == 'delta' and missing:
+            raise PolicyError(f'policy_spec.state_names: delta actions need the state of '
+                              f'every joint, missing {missing}')
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """Names of the state entries (``state_names`` or, when empty, ``joint_names``)."""
+        return self.state_names or self.joint_names
+
+
+@dataclass
+class NormalizationStats:
+    """Mean/std normalization of state and actions: ``(x - mean) / (std + eps)``."""
+
+    state_mean: np.ndarray
+    state_std: np.ndarray
+    action_mean: np.ndarray
+    action_std: np.ndarray
+    eps: float = 1e-8
+
+    def __post_init__(self):
+        for name in ('state_mean', 'state_std', 'action_mean', 'action_std'):
+            value = np.asarray(getattr(self, name), dtype=np.float64).reshape(-1)
+            if not np.isfinite(value).all():
+                raise PolicyError(f'stats.{name}: contains NaN or inf')
+            if name.endswith('std') and (value < 0).any():
+                raise PolicyError(f'stats.{name}: must be >= 0')
+            setattr(self, name, value)
+        for kind in ('state', 'action'):
+            mean, std = getattr(self, f'{kind}_mean'), getattr(self, f'{kind}_std')
+            if mean.shape != std.shape:
+                raise PolicyError(f'stats.{kind}_std: {std.size} values but {kind}_mean has '
+                                  f'{mean.size}')
+
+    @classmethod
+    def identity(cls, state_dim: int, action_dim: int) -> 'NormalizationStats':
+        """Statistics that leave values unchanged."""
+        return cls(np.zeros(state_dim), np.ones(state_dim), np.zeros(action_dim),
+                   np.ones(action_dim), eps=0.0)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> 'NormalizationStats':
+        """Accept `to_dict` output or ``{'state': {'mean', 'std'}, 'action': {...}}``."""
+        if 'state' in data and isinstance(data['state'], Mapping):
+            flat = {f'{kind}_{stat}': data[kind][stat]
+                    for kind in ('state', 'action') for stat in ('mean', 'std')}
+            flat['eps'] = data.get('eps', 1e-8)
+            data = flat
+        try:
+            return cls(**dict(data))
+        except TypeError as exc:
+            raise PolicyError(f'stats: {exc}') from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclass
+class Policy:
+    """A SmolVLA model with everything needed to run it on a robot."""
+
+    model: SmolVLA
+    tokenizer: Any
+    stats: NormalizationStats | Mapping[str, Any]
+    spec: PolicySpec
+    _buffers: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if not isinstance(self.stats, NormalizationStats):
+            self.stats = NormalizationStats.from_dict(self.stats)
+        c, s = self.model.config, self.stats
+        n_joints, n_states = len(self.spec.joint_names), len(self.spec.states)
+        checks = (
+            (s.action_mean.size == n_joints, f'stats.action_mean: {s.action_mean.size} values '
+                                             f'for {n_joints} joint_names'),
+            (s.state_mean.size == n_states, f'stats.state_mean: {s.state_mean.size} values for '
+                                            f'{n_states} state entries'),
+            (n_joints <= c.max_action_dim, f'policy_spec.joint_names: {n_joints} joints, the '
+                                           f'model has max_action_dim={c.max_action_dim}'),
+            (n_states <= c.max_state_dim, f'policy_spec.state_names: {n_states} entries, the '
+                                          f'model has max_state_dim={c.max_state_dim}'),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise PolicyError(message)
+
+    # ----------------------------------------------------------------------------------------
+    # Pre- and post-processing.
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the model."""
+        return self.model.device
+
+    def tokenize(self, instructions: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids (B, L) and mask (B, L) of instructions, newline-terminated as LeRobot."""
+        c = self.model.config
+        texts = [t if t.endswith('\n') else t + '\n' for t in instructions]
+        out = self.tokenizer(texts, max_length=c.tokenizer_max_length, truncation=True,
+                             padding=c.pad_language_to, padding_side='right',
+                             return_tensors='pt')
+        return (out['input_ids'].to(self.device),
+                out['attention_mask'].to(self.device, torch.bool))
+
+    def normalize_state(self, state: np.ndarray) -> torch.Tensor:
+        """(B, S) raw state -> (B, max_state_dim) normalized, zero-padded float32 tensor."""
+        state = np.asarray(state, dtype=np.float64)
+        state = state[None] if state.ndim == 1 else state
+        if state.ndim != 2 or state.shape[1] != self.stats.state_mean.size:
+            raise PolicyError(f'state has shape {state.shape}: expected (B, '
+                              f'{self.stats.state_mean.size}) in order {list(self.spec.states)}')
+        norm = (state - self.stats.state_mean) / (self.stats.state_std + self.stats.eps)
+        return self._pad(norm, self.model.config.max_state_dim)
+
+    def normalize_actions(self, actions: np.ndarray,
+                          state: np.ndarray | None = None) -> torch.Tensor:
+        """(B, H, A) raw actions -> (B, H, max_action_dim) normalized, zero-padded tensor.
+
+        With ``action_mode='delta'`` the (B, S) `state` is subtracted first.
+        """
+        actions = np.asarray(actions, dtype=np.float64)
+        if actions.ndim != 3 or actions.shape[2] != len(self.spec.joint_names):
+            raise PolicyError(f'actions have shape {actions.shape}: expected (B, H, '
+                              f'{len(self.spec.joint_names)})')
+        if self.spec.action_mode == 'delta':
+            if state is None:
+                raise PolicyError('normalize_actions: delta actions need the state')
+            actions = actions - self._joint_state(np.asarray(state, np.float64))[:, None]
+        norm = (actions - self.stats.action_mean) / (self.stats.action_std + self.stats.eps)
+        return self._pad(norm, self.model.config.max_action_dim)
+
+    def unnormalize_actions(self, actions: torch.Tensor) -> np.ndarray:
+        """(B, H, max_action_dim) model output -> (B, H, A) float64 (LeRobot: x * std + mean)."""
+        real = actions[..., :len(self.spec.joint_names)].double().cpu().numpy()
+        return real * self.stats.action_std + self.stats.action_mean
+
+    def prepare_batch(self, images: Mapping[str, np.ndarray], state: np.ndarray,
+                      instructions: Sequence[str]) -> dict[str, Any]:
+        """Model inputs from raw data: uint8 (B, H, W, 3) per camera, (B, S) state, B texts.
+
+        Returns ``images``, ``img_masks``, ``lang_tokens``, ``lang_masks`` and ``state`` as
+        `SmolVLA.sample_actions` and `SmolVLA.compute_loss` take them (add ``actions`` from
+        `normalize_actions` to train).
+        """
+        c = self.model.config
+        missing = [n for n in self.spec.camera_names if n not in images]
+        if missing:
+            raise PolicyError(f'images: camera(s) {missing} missing; the policy needs '
+                              f'{list(self.spec.camera_names)}')
+        height, width = c.image_hw
+        pixels = [to_model_pixels(images[n], height, width, self.device)
+                  for n in self.spec.camera_names]
+        batch = pixels[0].shape[0]
+        tokens, masks = self.tokenize(list(instructions))
+        state_t = self.normalize_state(state)
+        if {p.shape[0] for p in pixels} | {tokens.shape[0], state_t.shape[0]} != {batch}:
+            raise PolicyError('prepare_batch: images, state and instructions must have the '
+                              'same batch size')
+        return {
+            'images': pixels,
+            'img_masks': [torch.ones(batch, dtype=torch.bool, device=self.device)] * len(pixels),
+            'lang_tokens': tokens, 'lang_masks': masks, 'state': state_t,
+        }
+
+    @torch.no_grad()
+    def predict_chunk(self, obs: Observation, noise: torch.Tensor | None = None) -> ActionChunk:
+        """Predict the action chunk for one observation (unnormalized, robot joint order).
+
+        Step k of the chunk is the target for ``obs.stamp + k * spec.action_dt_s``. `noise`
+        (1, chunk_size, max_action_dim) makes the sample deterministic.
+        """
+        self.model.eval()
+        state = np.asarray(obs.state, dtype=np.float64).reshape(1, -1)
+        batch = self.prepare_batch({n: np.asarray(img)[None] for n, img in obs.images.items()},
+                                   state, [obs.instruction])
+        actions = self.model.sample_actions(**batch, noise=noise)      # (1, chunk, A_max)
+        positions = self.unnormalize_actions(actions)[0]                # (chunk, A)
+        if self.spec.action_mode == 'delta':
+            positions = positions + self._joint_state(state)[0]
+        return ActionChunk(self.spec.joint_names, float(obs.stamp), self.spec.action_dt_s,
+                           positions)
+
+    def _joint_state(self, state: np.ndarray) -> np.ndarray:
+        index = [self.spec.states.index(j) for j in self.spec.joint_names]
+        return state.reshape(-1, len(self.spec.states))[:, index]
+
+    def _pad(self, values: np.ndarray, size: int) -> torch.Tensor:
+        out = torch.zeros(*values.shape[:-1], size, dtype=torch.float32, device=self.device)
+        out[..., :values.shape[-1]] = torch.as_tensor(values, dtype=torch.float32)
+        return out
+
+    # ----------------------------------------------------------------------------------------
+    # Devices and checkpoints.
+
+    def to(self, device: str | torch.device = 'cpu',
+           dtype: str | torch.dtype = 'float32') -> 'Policy':
+        """Move the model (in place) to `device` and `dtype` ('float32' or 'bfloat16')."""
+        if isinstance(dtype, str):
+            if dtype not in DTYPES:
+                raise PolicyError(f'dtype={dtype!r}: must be one of ' + ', '.join(DTYPES))
+            dtype = DTYPES[dtype]
+        self.model.to(device=device, dtype=dtype)
+        return self
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write model, ``policy.json`` (spec + stats) and tokenizer files into `path`."""
+        directory = Path(path)
+        self.model.save_pretrained(directory)
+        spec = dataclasses.asdict(self.spec)
+        data = {'spec': {k: list(v) if isinstance(v, tuple) else v for k, v in spec.items()},
+                'stats': self.stats.to_dict()}
+        (directory / 'policy.json').write_text(json.dumps(data, indent=2) + '\n')
+        self.tokenizer.save_pretrained(str(directory))
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str = 'cpu', dtype: str = 'float32',
+                        vlm_path: str | Path | None = None, **spec_overrides: Any) -> 'Policy':
+        """Load our checkpoint directory or, detected by its config.json, a LeRobot one.
+
+        For a LeRobot checkpoint the cameras are its ``observation.images.*`` features (the
+        prefix dropped), the joints ``joint_0..`` unless `spec_overrides` names them, and the
+        tokenizer comes from the local SmolVLM2 directory (`vlm_path` or the config's
+        ``vlm_model_name``). `spec_overrides` replace `PolicySpec` fields in either case.
+        """
+        directory = Path(path)
+        refuse_pickle(directory)
+        if is_lerobot_checkpoint(directory):
+            policy = cls._from_lerobot(directory, vlm_path, spec_overrides)
+        else:
+            data = read_json(directory / 'policy.json')
+            try:
+                spec = PolicySpec(**{**data['spec'], **spec_overrides})
+                stats = NormalizationStats.from_dict(data['stats'])
+            except (KeyError, TypeError) as exc:
+                raise CheckpointError(f"{directory / 'policy.json'}: {exc!r}") from None
+            policy = cls(SmolVLA.from_pretrained(directory), load_tokenizer(directory),
+                         stats, spec)
+        return policy.to(device, dtype)
+
+    @classmethod
+    def _from_lerobot(cls, directory: Path, vlm_path: str | Path | None,
+                      spec_overrides: Mapping[str, Any]) -> 'Policy':
+        _, lerobot, vlm_dir = lerobot_config(directory, vlm_path)
+        if lerobot.get('empty_cameras', 0):
+            raise CheckpointError(f"{directory / 'config.json'}: empty_cameras="
+                                  f"{lerobot['empty_cameras']}: not supported by vla_ros")
+        model = SmolVLA.from_lerobot(directory, vlm_dir)
+        stats = NormalizationStats(**read_lerobot_stats(directory))
+        cameras = [name[len(LEROBOT_CAMERA_PREFIX):] if name.startswith(LEROBOT_CAMERA_PREFIX)
+                   else name for name, feature in lerobot.get('input_features', {}).items()
+                   if feature.get('type') == 'VISUAL']
+        spec = PolicySpec(**{'camera_names': cameras,
+                             'joint_names': [f'joint_{i}' for i in range(stats.action_mean.size)],
+                             **spec_overrides})
+        tokenizer_dir = vlm_dir if vlm_dir is not None else directory
+        return cls(model, load_tokenizer(tokenizer_dir), stats, spec)
+
+
+def load_tokenizer(directory: str | Path):
+    """Load the ``PreTrainedTokenizerFast`` saved in `directory` (never downloads)."""
+    from transformers import PreTrainedTokenizerFast
+
+    directory = Path(directory)
+    if not (directory / 'tokenizer.json').is_file():
+        raise CheckpointError(f"{directory / 'tokenizer.json'}: missing (the language "
+                              'tokenizer; for a LeRobot checkpoint pass vlm_path= a local '
+                              'SmolVLM2 directory)')
+    try:
+        return PreTrainedTokenizerFast.from_pretrained(str(directory), local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{directory / 'tokenizer.json'}: unreadable ({exc})") from None
