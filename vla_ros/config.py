@@ -305,13 +305,16 @@ class PolicyNodeConfig:
     device: str = param('cpu', 'Torch device: cpu, cuda or cuda:N.')
     dtype: str = param('float32', 'Inference dtype: float32 or bfloat16.')
     camera_topics: tuple[str, ...] = param(
-        ('camera/image_raw',), 'Image topics, one per camera slot of the model.')
+        ('camera/scene/image_raw', 'camera/wrist/image_raw'),
+        "Image topics, one per camera slot of the model (default: the simulation's).")
     camera_slots: tuple[str, ...] = param(
         (), "Model camera name for each topic (same order). Empty: the model's own order.")
     compressed: tuple[bool, ...] = param(
         (), 'Per topic: true for sensor_msgs/CompressedImage. Empty: all raw Image.')
     joint_names: tuple[str, ...] = param(
-        (), "Joints of the state vector, in the model's order. Empty: the checkpoint's.")
+        (), "The robot's names for the model's action joints, in the model's order; "
+        'joint_states is read and chunks are published by these names. Empty: the '
+        "checkpoint's names.")
     instruction: str = param('', 'Default instruction until one arrives on the topic.')
     trigger: str = param(
         'horizon', "When to infer: horizon (executor's remaining horizon below "
@@ -319,22 +322,32 @@ class PolicyNodeConfig:
     trigger_horizon_s: float = param(
         0.5, 'Start the next inference when the executor has less than this left [s].')
     trigger_rate_hz: float = param(2.0, 'Inference rate when trigger is rate [Hz].')
+    horizon_rearm_s: float = param(
+        0.5, 'After a chunk is published, the horizon trigger waits for the executor to report '
+        'the new horizon, or this long [s].')
+    executor_state_topic: str = param(
+        'chunk_executor/state', 'Executor state topic whose remaining horizon drives the '
+        'horizon trigger.')
     max_obs_age_s: float = param(0.5, 'Inputs older than this are not used [s].')
     max_sync_skew_s: float = param(0.1, 'Largest spread of camera stamps allowed [s].')
     action_mode: str = param(
-        'absolute', 'absolute: chunks are joint targets; delta: offsets from the state.')
+        '', 'Model actions: absolute (joint targets) or delta (offsets from the observed '
+        'state, added back before publishing). Empty: as the checkpoint says.')
     num_steps: int = param(0, "Flow-matching steps; 0: the checkpoint's value.")
     warmup: bool = param(True, 'Run one inference on configure so the first chunk is fast.')
     diagnostics_period_s: float = param(2.0, 'Period of diagnostics and the log summary [s].')
+    warn_period_s: float = param(
+        5.0, 'A refused observation is warned about at most once per cause per period [s].')
 
     def __post_init__(self):
         require_finite(self, 'trigger_horizon_s', 'trigger_rate_hz', 'max_obs_age_s',
-                       'max_sync_skew_s', 'diagnostics_period_s')
+                       'max_sync_skew_s', 'diagnostics_period_s', 'horizon_rearm_s',
+                       'warn_period_s')
         require(self, 'device', self.device == 'cpu' or self.device.startswith('cuda'),
                 'must be cpu, cuda or cuda:N')
         require_choice(self, 'dtype', ('float32', 'bfloat16'))
         require_choice(self, 'trigger', ('horizon', 'rate', 'service'))
-        require_choice(self, 'action_mode', ('absolute', 'delta'))
+        require_choice(self, 'action_mode', ('', 'absolute', 'delta'))
         require(self, 'camera_topics', len(self.camera_topics) > 0, 'needs at least one topic')
         require(self, 'camera_slots', not self.camera_slots
                 or len(self.camera_slots) == len(self.camera_topics),
@@ -348,6 +361,14 @@ class PolicyNodeConfig:
         require(self, 'max_sync_skew_s', self.max_sync_skew_s >= 0, 'must be >= 0')
         require(self, 'num_steps', self.num_steps >= 0, 'must be >= 0')
         require(self, 'diagnostics_period_s', self.diagnostics_period_s > 0, 'must be > 0')
+        require(self, 'horizon_rearm_s', self.horizon_rearm_s > 0, 'must be > 0')
+        require(self, 'warn_period_s', self.warn_period_s >= 0, 'must be >= 0')
+        require(self, 'joint_names', len(set(self.joint_names)) == len(self.joint_names),
+                'joint names must be unique')
+        require(self, 'camera_topics', len(set(self.camera_topics)) == len(self.camera_topics),
+                'topics must be unique')
+        require(self, 'executor_state_topic', self.trigger != 'horizon'
+                or bool(self.executor_state_topic), 'must be set when trigger is horizon')
 
 
 @dataclass(frozen=True)
