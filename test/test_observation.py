@@ -54,7 +54,7 @@ def test_assembles_in_model_order_with_joint_state_stamp():
     out = obs.assemble(100.1, decode)
     np.testing.assert_allclose(out.state, [0.3, 0.1])
     assert out.stamp == pytest.approx(100.02)
-    assert out.robot_order == ('a', 'c')
+    assert out.joint_order == ('a', 'b', 'c')
     assert out.instruction == 'pick'
     assert out.images['wrist'][0, 0, 0] == 2 and set(out.images) == {'top', 'wrist'}
     assert out.age_s == pytest.approx(0.1)

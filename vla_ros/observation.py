@@ -48,7 +48,7 @@ class AssembledObservation:
     state: np.ndarray                    # (J,) positions in the model's joint order
     instruction: str
     stamp: float                         # joint-state stamp [s]
-    robot_order: tuple[str, ...]         # the model's joints in the order joint_states lists them
+    joint_order: tuple[str, ...]         # every joint name of joint_states, in its order
     age_s: float                         # age of the oldest input at assembly [s]
 
 
@@ -75,11 +75,6 @@ class JointMap:
         if not np.isfinite(state).all():
             raise Refusal('bad_input', 'joint_states has a NaN or inf position')
         return state
-
-    def robot_order(self, names: Sequence[str]) -> tuple[str, ...]:
-        """Return `joint_names` sorted the way the robot's ``joint_states`` lists them."""
-        wanted = set(self.joint_names)
-        return tuple(n for n in names if n in wanted)
 
 
 class ObservationAssembler:
@@ -143,7 +138,7 @@ class ObservationAssembler:
             except ValueError as exc:
                 raise Refusal('bad_input', f'camera {slot!r}: {exc}') from None
         return AssembledObservation(rgb, state, self.instruction, stamp,
-                                    self.joints.robot_order(joint_state.name), age_s)
+                                    tuple(joint_state.name), age_s)
 
 
 class WarningThrottle:

@@ -1,4 +1,4 @@
-"""The model's chunk -> the robot's chunk -> ``trajectory_msgs/JointTrajectory`` fields.
+"""An action chunk -> the robot's joint order -> ``trajectory_msgs/JointTrajectory`` fields.
 
 Timing convention (the same as `vla_ros.control.chunk.ActionChunk` and the chunk executor):
 ``header.stamp`` is the observation stamp (the joint-state stamp the policy saw) and step ``k``
@@ -12,32 +12,18 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
-from vla_ros.control.chunk import ActionChunk, ChunkError
-
-ACTION_MODES = ('absolute', 'delta')
+from vla_ros.control.chunk import ActionChunk
 
 
-def robot_chunk(chunk: ActionChunk, joint_names: Sequence[str], state: np.ndarray,
-                action_mode: str, robot_order: Sequence[str]) -> ActionChunk:
-    """Turn the policy's chunk into joint targets for the robot.
+def robot_order(chunk: ActionChunk, joint_order: Sequence[str]) -> ActionChunk:
+    """Return `chunk` with its joints in the order the robot's ``joint_states`` lists them.
 
-    `joint_names` are the robot's names for the model's joints (model order) and replace the
-    chunk's own; `state` is the observation's joint positions in that order; ``delta`` actions
-    are offsets from it. The result lists its joints in `robot_order` (``joint_states`` order).
-    Raises `ChunkError` if the model returned the wrong number of joints.
+    Joints the message does not list keep their place after the listed ones, so the result
+    always holds every joint of the chunk.
     """
-    if action_mode not in ACTION_MODES:
-        raise ValueError(f'action_mode={action_mode!r}: must be one of ' + ', '.join(ACTION_MODES))
-    positions = chunk.positions
-    if positions.shape[1] != len(joint_names):
-        raise ChunkError(f'the model returned {positions.shape[1]} joints per step, the robot '
-                         f'has {len(joint_names)}')
-    if action_mode == 'delta':
-        positions = positions + np.asarray(state, dtype=np.float64)[None, :]
-    named = ActionChunk(tuple(joint_names), chunk.t0, chunk.dt, positions, chunk.velocities)
-    return named.reordered(robot_order)
+    listed = [name for name in joint_order if name in chunk.joint_names]
+    rest = [name for name in chunk.joint_names if name not in listed]
+    return chunk.reordered(listed + rest)
 
 
 def split_stamp(t_s: float) -> tuple[int, int]:
