@@ -235,8 +235,8 @@ class ExecutorConfig:
     interpolation: str = param(
         'cubic', 'Interpolation between action steps: linear, cubic or quintic.')
     max_chunk_age_s: float = param(
-        1.0, 'A chunk whose observation is older than this is not started; when the newest '
-        'chunk is this old the arm stops [s].')
+        1.0, 'A chunk whose observation is older than this is rejected; when the newest '
+        'chunk gets this old the arm stops and holds [s].')
     max_future_stamp_s: float = param(
         0.5, 'Chunks stamped further than this in the future are rejected [s].')
     position_lower: tuple[float, ...] = param(
@@ -244,24 +244,30 @@ class ExecutorConfig:
     position_upper: tuple[float, ...] = param(
         (), 'Upper position bound per joint, command order [rad or m]. Empty: none.')
     max_velocity: tuple[float, ...] = param(
-        (), 'Velocity limit per joint [rad/s]; one value applies to all joints.')
+        (1.0,), 'Velocity limit per joint [rad/s or m/s]; one value applies to all joints.')
     max_acceleration: tuple[float, ...] = param(
-        (), 'Acceleration limit per joint [rad/s^2]; one value applies to all joints.')
+        (4.0,), 'Acceleration limit per joint [rad/s^2 or m/s^2]; one value applies to all '
+        'joints.')
     stop_deceleration: tuple[float, ...] = param(
-        (), 'Deceleration used by pause (e-stop) [rad/s^2]; empty: max_acceleration.')
-    urdf_path: str = param('', 'Optional URDF whose <limit> tags fill the limits not given.')
+        (), 'Deceleration of a pause (e-stop) [rad/s^2]; one value or one per joint; '
+        'empty: max_acceleration.')
+    urdf_path: str = param(
+        '', 'Optional URDF file; its <limit> tags (lower, upper, velocity) tighten the limits '
+        'above, joint by joint.')
     command_interface: str = param(
         'forward_position', 'Command message: forward_position (Float64MultiArray), '
         'joint_trajectory (single-point JointTrajectory) or joint_state (JointState).')
     command_topic: str = param(
         '/forward_position_controller/commands', 'Topic the commands are published on.')
-    state_rate_hz: float = param(20.0, 'Rate of the executor state and diagnostics [Hz].')
+    state_rate_hz: float = param(
+        20.0, 'Rate of the executor state (~/state, read by the policy node) [Hz].')
+    diagnostics_period_s: float = param(1.0, 'Period of /diagnostics [s].')
 
     def __post_init__(self):
         require_finite(self, 'control_rate_hz', 'crossfade_s', 'old_chunk_weight',
                        'max_chunk_age_s', 'max_future_stamp_s', 'position_lower',
                        'position_upper', 'max_velocity', 'max_acceleration',
-                       'stop_deceleration', 'state_rate_hz')
+                       'stop_deceleration', 'state_rate_hz', 'diagnostics_period_s')
         require(self, 'control_rate_hz', self.control_rate_hz > 0, 'must be > 0')
         require_choice(self, 'blend_mode', ('replace', 'crossfade', 'weighted_average'))
         require_choice(self, 'interpolation', ('linear', 'cubic', 'quintic'))
@@ -273,6 +279,11 @@ class ExecutorConfig:
         require(self, 'max_chunk_age_s', self.max_chunk_age_s > 0, 'must be > 0')
         require(self, 'max_future_stamp_s', self.max_future_stamp_s >= 0, 'must be >= 0')
         require(self, 'state_rate_hz', self.state_rate_hz > 0, 'must be > 0')
+        require(self, 'diagnostics_period_s', self.diagnostics_period_s > 0, 'must be > 0')
+        require(self, 'command_topic', bool(self.command_topic), 'must not be empty')
+        for name in ('max_velocity', 'max_acceleration'):
+            require(self, name, len(getattr(self, name)) > 0,
+                    'needs one value or one per joint (the executor must not run unlimited)')
         require(self, 'joint_names', len(set(self.joint_names)) == len(self.joint_names),
                 'joint names must be unique')
         n = len(self.joint_names)
