@@ -35,6 +35,14 @@ def test_horizon_trigger_waits_for_the_executor_to_take_the_chunk():
     assert trig.on_horizon(0.45, 1.5)
 
 
+def test_horizon_trigger_rearms_when_the_executor_reports_our_chunk():
+    trig = InferenceTrigger('horizon', 0.5, rearm_s=5.0)
+    assert trig.on_horizon(0.0, 0.0)
+    trig.finish(published=True, now_s=1.0, t0=0.9)
+    assert not trig.on_horizon(0.1, 1.02, newest_t0=0.4), 'still the old chunk'
+    assert trig.on_horizon(0.1, 1.04, newest_t0=0.9), 'taken, and already short'
+
+
 def test_horizon_trigger_rearms_after_a_timeout():
     # A chunk that is already short on arrival never lifts the horizon above the threshold.
     trig = InferenceTrigger('horizon', 0.5, rearm_s=0.5)

@@ -7,12 +7,12 @@ also drops an observation whose joint state is close to the previous one; with a
 every observation looks alike, so it waits until the queue runs empty and async silently turns
 synchronous (huggingface/lerobot#1557). There is no such filter here: the horizon alone decides.
 
-One inference is in flight at a time: each ``on_*`` method that returns True has claimed the
-slot (atomically, the executor state and the timer arrive on different threads) and the node
-must call `finish` when the inference is over. After a chunk is published the executor's next
-reports may still describe the old chunk, so the horizon trigger re-arms only once a report shows
-the horizon above the threshold again (the executor took the chunk) or ``rearm_s`` has passed
-since the publish (the new chunk was itself short, or it was rejected).
+One inference is in flight at a time: each ``on_*`` method that returns True has claimed the slot
+(atomically, the executor state and the timer arrive on different threads) and the node must call
+`finish` when the inference is over. After a chunk is published the executor's next reports may
+still describe the old chunk, so the horizon trigger re-arms only once a report shows that the
+executor took it (its newest chunk is stamped at or after ours, or the horizon is above the
+threshold again) or ``rearm_s`` has passed since the publish (the chunk was rejected).
 """
 
 from __future__ import annotations
@@ -33,15 +33,21 @@ class InferenceTrigger:
         self.rearm_s = rearm_s
         self.busy = False
         self._published_at: float | None = None   # when the last chunk went out [s]
+        self._published_t0 = float('-inf')        # its observation stamp [s]
         self._lock = threading.Lock()
 
-    def on_horizon(self, remaining_s: float, now_s: float) -> bool:
-        """Claim the slot if the executor's `remaining_s` calls for an inference now."""
+    def on_horizon(self, remaining_s: float, now_s: float,
+                   newest_t0: float = float('nan')) -> bool:
+        """Claim the slot if the executor's `remaining_s` calls for an inference now.
+
+        `newest_t0` is the stamp of the newest chunk the executor holds (NaN: unknown).
+        """
         with self._lock:
             if self.mode != 'horizon' or self.busy:
                 return False
             if self._published_at is not None:
-                if (remaining_s >= self.trigger_horizon_s
+                if (newest_t0 >= self._published_t0
+                        or remaining_s >= self.trigger_horizon_s
                         or now_s - self._published_at >= self.rearm_s):
                     self._published_at = None
                 else:
@@ -58,12 +64,13 @@ class InferenceTrigger:
         with self._lock:
             return self._claim(not self.busy)
 
-    def finish(self, published: bool, now_s: float) -> None:
-        """Release the slot; `published` says whether a chunk went out at `now_s`."""
+    def finish(self, published: bool, now_s: float, t0: float = float('-inf')) -> None:
+        """Release the slot; `published` says whether a chunk (stamped `t0`) went out."""
         with self._lock:
             self.busy = False
             if published:
                 self._published_at = now_s
+                self._published_t0 = t0
 
     def _claim(self, ok: bool) -> bool:
         if ok:
