@@ -7,6 +7,7 @@ stamp, in the robot's joint order) are tested without ROS.
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Callable
 
@@ -88,6 +89,15 @@ class PolicyRunner:
         chunk = ActionChunk(chunk.joint_names, obs.stamp, chunk.dt, chunk.positions,
                             chunk.velocities)
         return robot_order(chunk, obs.joint_order)
+
+    def close(self) -> None:
+        """Drop the model and give its accelerator memory back."""
+        device = str(getattr(self.policy, 'device', 'cpu'))
+        self.policy = None
+        gc.collect()
+        if device.startswith('cuda'):
+            import torch
+            torch.cuda.empty_cache()
 
 
 def default_checkpoint():

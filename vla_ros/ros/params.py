@@ -36,12 +36,21 @@ def declare_config(node: Node, cls: type) -> Any:
         node.declare_parameter(f.name, None if value == [] else value, descriptor)
         declared.append(f.name)
     _reject_unknown(node, cls, declared)
+    return read_config(node, cls)
+
+
+def read_config(node: Node, cls: type) -> Any:
+    """Build `cls` from the node's current values of its (already declared) parameters.
+
+    A lifecycle node calls this again in ``on_configure`` so that ``ros2 param set`` between a
+    cleanup and the next configure takes effect; a bad value raises `ConfigError`.
+    """
     values = {}
-    for name in declared:
-        value = node.get_parameter(name).value
+    for f in dataclasses.fields(cls):
+        value = node.get_parameter(f.name).value
         if value is None:
             continue
-        values[name] = list(value) if isinstance(value, (list, tuple)) else value
+        values[f.name] = list(value) if isinstance(value, (list, tuple)) else value
     return from_mapping(cls, values)
 
 

@@ -1,0 +1,70 @@
+"""Message <-> core conversions for the policy node; the logic itself lives in the pure core.
+
+Images go through cv_bridge when it is importable and through `vla_ros.image_conversion`
+otherwise; both give the same array (``test_image_conversion`` checks it where cv_bridge is
+installed). Compressed images are always decoded with Pillow, so a given message decodes the
+same way on every machine.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+import numpy as np
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+from vla_ros.control.chunk import ActionChunk
+from vla_ros.control.executor import STATE_FIELDS
+from vla_ros.image_conversion import compressed_to_rgb, image_to_rgb, ImageError
+from vla_ros.trajectory_conversion import fill_joint_trajectory
+
+LEVELS = {'ok': DiagnosticStatus.OK, 'warn': DiagnosticStatus.WARN,
+          'error': DiagnosticStatus.ERROR}
+
+
+def make_image_decoder() -> tuple[Callable[[object], np.ndarray], str]:
+    """Return (msg -> (H, W, 3) uint8 RGB, name of the raw-image backend)."""
+    try:
+        from cv_bridge import CvBridge
+        bridge = CvBridge()
+    except Exception:  # noqa: BLE001 - cv_bridge absent or its cv2 broken: use numpy
+        bridge = None
+
+    def decode(msg) -> np.ndarray:
+        if hasattr(msg, 'format'):
+            return compressed_to_rgb(msg)
+        if bridge is None:
+            return image_to_rgb(msg)
+        try:
+            return np.ascontiguousarray(bridge.imgmsg_to_cv2(msg, desired_encoding='rgb8'))
+        except Exception as exc:  # noqa: BLE001 - CvBridgeError is not a ValueError
+            raise ImageError(f'Image.encoding={msg.encoding!r}: cv_bridge: {exc}') from None
+
+    return decode, 'numpy' if bridge is None else 'cv_bridge'
+
+
+def chunk_to_msg(chunk: ActionChunk) -> JointTrajectory:
+    """Return `chunk` as a JointTrajectory (stamp = observation, step k at k * dt)."""
+    return fill_joint_trajectory(JointTrajectory(), chunk, JointTrajectoryPoint)
+
+
+def diagnostics_msg(stamp, name: str, level: str, message: str,
+                    values: Mapping[str, str]) -> DiagnosticArray:
+    """Return a one-status DiagnosticArray."""
+    status = DiagnosticStatus(level=LEVELS[level], name=name, message=message,
+                              hardware_id='policy')
+    status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+    array = DiagnosticArray()
+    array.header.stamp = stamp
+    array.status = [status]
+    return array
+
+
+def executor_horizon(msg) -> tuple[float, float]:
+    """Return (remaining_s, newest_chunk_t0) from the executor's ``~/state`` array."""
+    data = msg.data
+    if len(data) < len(STATE_FIELDS):
+        return float('nan'), float('nan')
+    return (float(data[STATE_FIELDS.index('remaining_s')]),
+            float(data[STATE_FIELDS.index('newest_chunk_t0')]))
