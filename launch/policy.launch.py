@@ -1,0 +1,114 @@
+"""Run a VLA policy on a real arm: policy_node (managed) + chunk_executor.
+
+    ros2 launch vla_ros policy.launch.py checkpoint:=/path/to/ckpt \\
+        camera_topics:=/cam_high/image_raw,/cam_wrist/image_raw \\
+        joint_names:=joint1,joint2,joint3,joint4,joint5,joint6,gripper device:=cuda
+
+Parameters come from config/policy_node.yaml and config/chunk_executor.yaml, then from
+`config_file` (one file may hold both nodes' sections), then from the arguments given here; an
+argument left empty changes nothing. policy_node is configured and activated on start unless
+``autostart:=false`` (then: ``ros2 lifecycle set /policy_node configure`` / ``activate``).
+"""
+
+from launch import LaunchDescription
+from launch.actions import (DeclareLaunchArgument, EmitEvent, OpaqueFunction,
+                            RegisterEventHandler)
+from launch.conditions import IfCondition
+from launch.events import matches_action
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import LifecycleNode, Node
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
+from launch_ros.substitutions import FindPackageShare
+from lifecycle_msgs.msg import Transition
+
+ARGUMENTS = {
+    'checkpoint': ('', 'Policy checkpoint directory (ours or a LeRobot SmolVLA one); empty: '
+                       'the config file value, else the demo policy shipped in models/.'),
+    'config_file': ('', 'Extra parameter file for policy_node and/or chunk_executor, applied '
+                        'over the package defaults; empty: none.'),
+    'camera_topics': ('', 'Comma-separated image topics, one per model camera; empty: as in the '
+                          'config file.'),
+    'camera_slots': ('', 'Comma-separated model camera name per topic; empty: the '
+                         'model order.'),
+    'joint_names': ('', 'Comma-separated robot joint names in the model state order; also '
+                        'the command order of the executor. Empty: as in the config files.'),
+    'command_interface': ('', 'Executor output: forward_position, joint_trajectory or '
+                              'joint_state; empty: as in the config file.'),
+    'command_topic': ('', 'Topic the executor commands; empty: as in the config file.'),
+    'device': ('', 'Torch device for the policy: cpu, cuda or cuda:N; empty: as in the '
+                   'config file.'),
+    'dtype': ('', 'Inference dtype: float32 or bfloat16; empty: as in the config file.'),
+    'instruction': ('', 'Default instruction until one arrives on the instruction topic.'),
+    'trigger': ('', 'When to infer: horizon, rate or service; empty: as in the config file.'),
+    'autostart': ('true', 'Configure and activate policy_node on start.'),
+    'start_executor': ('true', 'Start the chunk executor (false: bring your own).'),
+    'use_sim_time': ('false', 'Use /clock (simulation) instead of the wall clock.'),
+    'log_level': ('info', 'Log level of both nodes.'),
+}
+
+# Launch arguments copied into a node's parameters when not empty: (node, parameter, is list).
+OVERRIDES = [
+    ('policy', 'checkpoint_path', 'checkpoint', False),
+    ('policy', 'camera_topics', 'camera_topics', True),
+    ('policy', 'camera_slots', 'camera_slots', True),
+    ('policy', 'joint_names', 'joint_names', True),
+    ('policy', 'device', 'device', False),
+    ('policy', 'dtype', 'dtype', False),
+    ('policy', 'instruction', 'instruction', False),
+    ('policy', 'trigger', 'trigger', False),
+    ('executor', 'joint_names', 'joint_names', True),
+    ('executor', 'command_interface', 'command_interface', False),
+    ('executor', 'command_topic', 'command_topic', False),
+]
+
+
+def overrides(context, node):
+    """Return {parameter: value} for the non-empty launch arguments that target `node`."""
+    values = {}
+    for target, parameter, argument, is_list in OVERRIDES:
+        text = LaunchConfiguration(argument).perform(context).strip()
+        if target != node or not text:
+            continue
+        values[parameter] = [v.strip() for v in text.split(',') if v.strip()] if is_list \
+            else text
+    return values
+
+
+def make_nodes(context):
+    share = FindPackageShare('vla_ros')
+    extra = LaunchConfiguration('config_file').perform(context).strip()
+    common = {'use_sim_time': LaunchConfiguration('use_sim_time').perform(context) == 'true'}
+    log_args = ['--log-level', LaunchConfiguration('log_level').perform(context)]
+
+    def parameters(node, default_file):
+        files = [PathJoinSubstitution([share, 'config', default_file])]
+        return files + ([extra] if extra else []) + [common, overrides(context, node)]
+
+    policy = LifecycleNode(
+        package='vla_ros', executable='policy_node', name='policy_node', namespace='',
+        output='screen', parameters=parameters('policy', 'policy_node.yaml'),
+        ros_arguments=log_args)
+    executor = Node(
+        package='vla_ros', executable='chunk_executor_node', name='chunk_executor',
+        output='screen', parameters=parameters('executor', 'chunk_executor.yaml'),
+        ros_arguments=log_args, condition=IfCondition(LaunchConfiguration('start_executor')))
+    autostart = IfCondition(LaunchConfiguration('autostart'))
+    configure = EmitEvent(condition=autostart, event=ChangeState(
+        lifecycle_node_matcher=matches_action(policy),
+        transition_id=Transition.TRANSITION_CONFIGURE))
+    # Activate once configure (policy load + warm-up) has succeeded, whatever it took.
+    activate = RegisterEventHandler(condition=autostart, event_handler=OnStateTransition(
+        target_lifecycle_node=policy, start_state='configuring', goal_state='inactive',
+        entities=[EmitEvent(event=ChangeState(
+            lifecycle_node_matcher=matches_action(policy),
+            transition_id=Transition.TRANSITION_ACTIVATE))]))
+    return [executor, activate, policy, configure]
+
+
+def generate_launch_description():
+    """Declare the arguments; build the nodes once their values are known."""
+    return LaunchDescription(
+        [DeclareLaunchArgument(name, default_value=default, description=description)
+         for name, (default, description) in ARGUMENTS.items()]
+        + [OpaqueFunction(function=make_nodes)])
