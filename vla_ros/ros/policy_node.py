@@ -35,8 +35,8 @@ SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FA
 class PolicyNode(LifecycleNode):
     """The ROS shell around `PolicyRunner`: subscriptions, triggers, chunk publisher."""
 
-    def __init__(self):
-        super().__init__('policy_node')
+    def __init__(self, **kwargs):
+        super().__init__('policy_node', **kwargs)
         self.cfg = declare_config(self, PolicyNodeConfig)   # a bad value exits before spinning
         self._infer_group = MutuallyExclusiveCallbackGroup()
         self._io_group = ReentrantCallbackGroup()
