@@ -1,0 +1,530 @@
+#!/usr/bin/env python3
+"""Time one SmolVLA action chunk stage by stage: ours, and LeRobot's on the same weights.
+
+Stages of ``sample_actions`` (batch 1): **vision** (SigLIP + connector, every camera),
+**prefix** (embeddings, masks, the VLM prefill that fills the key/value cache, and whatever an
+implementation precomputes for the denoising loop), each **denoising step** (one velocity
+evaluation of the action expert) and the **total** wall time of the call. Each stage also
+gets its achieved GFLOP/s, from an analytic count of the work the result needs (see
+`stage_flops`: the same count for both implementations, so redundant work shows up as a lower
+rate, not as more FLOPs).
+
+Without ``--lerobot`` only our model runs (random weights; the dev venv is enough). With
+``--lerobot`` (run it with LeRobot's venv), every size builds LeRobot's ``SmolVLAPolicy`` offline
+from a temporary SmolVLM2-style config folder, fills it with seeded random weights, saves it as
+a LeRobot checkpoint, loads ours from that checkpoint with ``SmolVLA.from_lerobot``, checks
+that both give the same actions from the same noise, and then times the two *interleaved* in
+one process (same torch, same threads): warm-up, then LeRobot/ours pairs with alternating
+order; medians and p90s are reported with the ratio ours/LeRobot.
+
+    PYTHONPATH=. /opt/venvs/lerobot/bin/python benchmarks/policy_latency.py --lerobot \
+        [--sizes tiny reduced smolvla_base] [--dtype float32 bfloat16] [--compile] \
+        [--repeats 5] [--threads 2] [--json out.json] [--markdown]
+
+``--dtype bfloat16`` runs ours with bf16 weights and LeRobot under CPU autocast to bf16 (its
+``use_amp`` path; its code needs fp32 weights for the fp32 action head), and reports the
+largest action difference of each against its own fp32 result. ``--compile`` wraps our stages
+in ``torch.compile`` (LeRobot stays eager: it is the reference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+from pathlib import Path
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any, Callable
+
+# Offline before transformers/huggingface_hub are imported (inside the LeRobot helpers).
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
+os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
+
+import torch  # noqa: E402
+
+from vla_ros.model import SmolVLA, SmolVLAConfig  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Tokenizer and processor files LeRobot's constructor insists on reading; the model never
+# sees text, so the fixture's small tokenizer serves every size.
+FIXTURE_VLM = REPO_ROOT / 'test' / 'fixtures' / 'lerobot_smolvla' / 'vlm'
+
+# name: (config, cameras, language tokens). `reduced` keeps smolvla_base's widths with
+# 256x256 images and half the depth of both the vision encoder and the VLM.
+SIZES: dict[str, tuple[Callable[[], SmolVLAConfig], int, int]] = {
+    'tiny': (SmolVLAConfig.tiny, 2, 12),
+    'reduced': (lambda: SmolVLAConfig.smolvla_base(
+        vision_image_size=256, resize_imgs_with_padding=(256, 256),
+        vision_num_hidden_layers=6, num_vlm_layers=8), 2, 16),
+    'smolvla_base': (SmolVLAConfig.smolvla_base, 2, 16),
+}
+DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16}
+
+
+# ------------------------------------------------------------------------------------------
+# FLOPs: multiply-adds count 2, attention counted dense (masked scores included).
+
+def stage_flops(c: SmolVLAConfig, cameras: int, lang: int) -> dict[str, float]:
+    """Count the FLOPs of the vision, the prefix and one denoising step at batch 1.
+
+    Only the work the actions depend on: the prefix stops after the last layer's keys and
+    values (its attention output and MLP feed nothing), and the cross-attention layers'
+    re-projection of the cached keys/values, fixed for a chunk, is counted once in the
+    prefix.
+    """
+    patches = (c.vision_image_size // c.vision_patch_size) ** 2
+    dv = c.vision_hidden_size
+    per_layer = (4 * 2 * patches * dv * dv + 2 * 2 * patches * patches * dv
+                 + 2 * 2 * patches * dv * c.vision_intermediate_size)
+    vision = cameras * (2 * patches * dv * 3 * c.vision_patch_size ** 2
+                        + c.vision_num_hidden_layers * per_layer
+                        + 2 * patches * dv * c.text_hidden_size)      # conv, layers, connector
+
+    d, hd = c.text_hidden_size, c.text_head_dim
+    q_w, kv_w = c.text_num_attention_heads * hd, c.text_num_key_value_heads * hd
+    n_prefix = cameras * c.n_img_tokens + lang + 1
+    kv = 2 * 2 * n_prefix * d * kv_w
+    full = (kv + 2 * 2 * n_prefix * d * q_w + 2 * 2 * n_prefix * n_prefix * q_w
+            + 3 * 2 * n_prefix * d * c.text_intermediate_size)
+    n_layers = c.num_vlm_layers
+    cross = [i % c.self_attn_every_n_layers != 0 for i in range(n_layers)]
+    prefix = ((n_layers - 1) * full + 2 * 2 * n_prefix * d * q_w + kv    # last layer: q, k, v
+              + 2 * n_prefix * c.max_state_dim * d                        # state token
+              + sum(cross) * 2 * 2 * n_prefix * kv_w * kv_w)              # cross K/V, once
+
+    de, t, a = c.expert_hidden_size, c.chunk_size, c.max_action_dim
+    step = 2 * t * (a * de + 2 * de * de + de * de + de * a)             # suffix embed, head
+    for is_cross in cross:
+        step += 2 * 2 * t * de * q_w + 3 * 2 * t * de * c.expert_intermediate_size
+        if is_cross:
+            step += 2 * 2 * t * n_prefix * q_w
+        else:
+            step += 2 * 2 * t * de * kv_w + 2 * 2 * t * (n_prefix + t) * q_w
+    return {'vision': vision, 'prefix': prefix, 'step': step,
+            'total': vision + prefix + c.num_steps * step}
+
+
+# ------------------------------------------------------------------------------------------
+# Stage timing: wrap the methods that bound the stages, read the clock around each call.
+
+class StageClock:
+    """Records (stage, start, end) of wrapped method calls during one `run`."""
+
+    def __init__(self, device: torch.device):
+        """Clock for work on `device` (CUDA work is synchronised at every boundary)."""
+        self.events: list[tuple[str, float, float]] = []
+        self.sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+
+    def wrap(self, obj: Any, attr: str, stage: str) -> None:
+        """Replace `obj.attr` (a bound method or callable) by a timed instance attribute."""
+        inner = getattr(obj, attr)
+
+        def timed(*args, **kwargs):
+            self.sync()
+            start = time.perf_counter()
+            out = inner(*args, **kwargs)
+            self.sync()
+            self.events.append((stage, start, time.perf_counter()))
+            return out
+
+        setattr(obj, attr, timed)
+
+    def run(self, fn: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Call `fn` once; return its output and the stage times in seconds."""
+        self.events.clear()
+        self.sync()
+        start = time.perf_counter()
+        out = fn()
+        self.sync()
+        end = time.perf_counter()
+        vision = sum(e - s for name, s, e in self.events if name == 'vision')
+        steps = [e - s for name, s, e in self.events if name == 'step']
+        first_step = min((s for name, s, _ in self.events if name == 'step'), default=end)
+        return out, {'vision': vision, 'prefix': first_step - start - vision,
+                     'steps': steps, 'total': end - start}
+
+
+# ------------------------------------------------------------------------------------------
+# Models and inputs.
+
+@torch.no_grad()
+def randomize(module: torch.nn.Module, seed: int) -> None:
+    """Seeded weights that keep activations O(1) at any depth, unlike a 0.02 init.
+
+    Matrices N(0, 1/fan_in); norm scales 1 + 0.1 N; biases 0.1 N; token embeddings
+    N(0, 1/D) (they are scaled by sqrt(D)); position embeddings N(0, 0.25). Applied by name
+    in sorted order, so the same model always gets the same weights.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    for name, p in sorted(module.named_parameters()):
+        noise = torch.randn(p.shape, generator=gen)
+        if 'norm' in name and name.endswith('weight'):
+            p.copy_(1.0 + 0.1 * noise)
+        elif name.endswith('bias'):
+            p.copy_(0.1 * noise)
+        elif 'embed_tokens' in name:
+            p.copy_(noise * p.shape[-1] ** -0.5)
+        elif 'position_embedding' in name:
+            p.copy_(0.5 * noise)
+        else:
+            p.copy_(noise * p[0].numel() ** -0.5)
+
+
+def make_inputs(c: SmolVLAConfig, cameras: int, lang: int, seed: int) -> dict[str, Any]:
+    """Batch-1 model inputs in LeRobot's ``sample_actions`` layout, plus the fixed noise."""
+    gen = torch.Generator().manual_seed(seed)
+    height, width = c.image_hw
+    yy = torch.linspace(-1, 1, height)[:, None]
+    xx = torch.linspace(-1, 1, width)[None, :]
+    images = []
+    for cam in range(cameras):
+        # Smooth structure plus noise: realistic value ranges without a dataset.
+        base = torch.stack([torch.sin(3 * xx + 2 * yy + cam + ch) for ch in range(3)])
+        noisy = 0.8 * base + 0.1 * torch.randn(3, height, width, generator=gen)
+        images.append(noisy.clamp(-1, 1)[None])                     # (1, 3, H, W)
+    return {
+        'images': images,
+        'img_masks': [torch.ones(1, dtype=torch.bool) for _ in range(cameras)],
+        'lang_tokens': torch.randint(7, c.vocab_size, (1, lang), generator=gen),
+        'lang_masks': torch.ones(1, lang, dtype=torch.bool),
+        'state': torch.randn(1, c.max_state_dim, generator=gen),
+        'noise': torch.randn(1, c.chunk_size, c.max_action_dim, generator=gen),
+    }
+
+
+def write_vlm_folder(c: SmolVLAConfig, folder: Path) -> None:
+    """Write a SmolVLM2-style backbone folder with `c`'s sizes that LeRobot builds offline."""
+    from transformers import SmolVLMConfig
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ('tokenizer.json', 'tokenizer_config.json', 'processor_config.json'):
+        (folder / name).write_bytes((FIXTURE_VLM / name).read_bytes())
+    SmolVLMConfig(
+        vision_config={
+            'hidden_size': c.vision_hidden_size, 'intermediate_size': c.vision_intermediate_size,
+            'num_hidden_layers': c.vision_num_hidden_layers,
+            'num_attention_heads': c.vision_num_attention_heads,
+            'image_size': c.vision_image_size, 'patch_size': c.vision_patch_size,
+            'layer_norm_eps': c.vision_layer_norm_eps,
+        },
+        text_config={
+            'model_type': 'llama', 'hidden_size': c.text_hidden_size,
+            'intermediate_size': c.text_intermediate_size,
+            # LeRobot keeps only the first num_vlm_layers; building more is wasted time.
+            'num_hidden_layers': c.num_vlm_layers,
+            'num_attention_heads': c.text_num_attention_heads,
+            'num_key_value_heads': c.text_num_key_value_heads, 'head_dim': c.text_head_dim,
+            'vocab_size': c.vocab_size, 'rms_norm_eps': c.rms_norm_eps,
+            'rope_theta': 100000.0, 'max_position_embeddings': 8192,
+            'pad_token_id': 2, 'bos_token_id': 1, 'eos_token_id': 6,
+        },
+        scale_factor=c.scale_factor, image_token_id=4, pad_token_id=2,
+        tie_word_embeddings=False, dtype='float32',
+    ).save_pretrained(folder)
+
+
+def build_lerobot(c: SmolVLAConfig, cameras: int, workdir: Path, seed: int):
+    """Build LeRobot's SmolVLAPolicy at `c` with seeded weights; save it as a checkpoint."""
+    from lerobot.configs import FeatureType, PolicyFeature
+    from lerobot.policies.smolvla.configuration_smolvla import SmolVLAConfig as LeConfig
+    from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
+
+    vlm_dir = workdir / 'vlm'
+    write_vlm_folder(c, vlm_dir)
+    height, width = c.image_hw
+    features = {f'observation.images.cam{i}': PolicyFeature(
+        type=FeatureType.VISUAL, shape=(3, height, width))
+                for i in range(cameras)}
+    features['observation.state'] = PolicyFeature(type=FeatureType.STATE,
+                                                  shape=(c.max_state_dim,))
+    config = LeConfig(
+        input_features=features,
+        output_features={
+            'action': PolicyFeature(type=FeatureType.ACTION, shape=(c.max_action_dim,))},
+        device='cpu', push_to_hub=False, chunk_size=c.chunk_size,
+        n_action_steps=c.n_action_steps, num_steps=c.num_steps,
+        max_state_dim=c.max_state_dim, max_action_dim=c.max_action_dim,
+        resize_imgs_with_padding=(width, height), tokenizer_max_length=c.tokenizer_max_length,
+        vlm_model_name=str(vlm_dir), load_vlm_weights=False, num_vlm_layers=c.num_vlm_layers,
+        num_expert_layers=-1, self_attn_every_n_layers=c.self_attn_every_n_layers,
+        expert_width_multiplier=c.expert_width_multiplier, attention_mode='cross_attn',
+        add_image_special_tokens=False, prefix_length=-1, pad_language_to='longest',
+        use_cache=True, min_period=c.min_period, max_period=c.max_period)
+    policy = SmolVLAPolicy(config).to(torch.float32).eval()
+    randomize(policy, seed)
+    policy.save_pretrained(workdir / 'checkpoint')
+    return policy, workdir / 'checkpoint', vlm_dir
+
+
+class Runner:
+    """One implementation ready to time: a chunk function and its stage clock."""
+
+    def __init__(self, name: str, sample: Callable[..., torch.Tensor], clock: StageClock,
+                 autocast: torch.dtype | None = None):
+        """Wrap `sample(**inputs) -> actions`; `autocast` runs it under CPU/CUDA autocast."""
+        self.name, self.sample, self.clock, self.autocast = name, sample, clock, autocast
+        self.times: list[dict[str, Any]] = []
+
+    def chunk(self, inputs: dict[str, Any], device: torch.device,
+              record: bool = True) -> torch.Tensor:
+        """Sample one chunk; append its stage times when `record`."""
+        ctx = (torch.autocast(device.type, dtype=self.autocast) if self.autocast is not None
+               else contextlib.nullcontext())
+        with torch.inference_mode(), ctx:
+            out, times = self.clock.run(lambda: self.sample(**inputs))
+        if record:
+            self.times.append(times)
+        return out.float()
+
+
+def ours_runner(model: SmolVLA, device: torch.device, compile_model: bool) -> Runner:
+    """Time `model.sample_actions`; stages are `embed_images` and `velocity` calls."""
+    if compile_model:
+        # Each stage separately, so the clock still sees the boundaries.
+        model.embed_images = torch.compile(model.embed_images, dynamic=False)
+        model.language_model.prefill = torch.compile(model.language_model.prefill,
+                                                     dynamic=False)
+        model.velocity = torch.compile(model.velocity, dynamic=False)
+    clock = StageClock(device)
+    clock.wrap(model, 'embed_images', 'vision')
+    clock.wrap(model, 'velocity', 'step')
+    return Runner('ours', model.sample_actions, clock)
+
+
+def lerobot_runner(policy, device: torch.device, autocast: torch.dtype | None) -> Runner:
+    """Time LeRobot's ``VLAFlowMatching.sample_actions`` (stages: embed_image, denoise_step)."""
+    flow = policy.model
+    clock = StageClock(device)
+    clock.wrap(flow.vlm_with_expert, 'embed_image', 'vision')
+    clock.wrap(flow, 'denoise_step', 'step')
+    return Runner('lerobot', flow.sample_actions, clock, autocast)
+
+
+# ------------------------------------------------------------------------------------------
+# Measurement and report.
+
+def to_device(inputs: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """Move every tensor (also inside lists) of `inputs` to `device`."""
+    def move(v):
+        return [t.to(device) for t in v] if isinstance(v, list) else v.to(device)
+    return {k: move(v) for k, v in inputs.items()}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the nearest-rank `q`-th percentile (q in [0, 100]) of non-empty `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+def summarize(times: list[dict[str, Any]], flops: dict[str, float]) -> dict[str, Any]:
+    """Median/p90 seconds and GFLOP/s per stage over the recorded chunks."""
+    per_stage = {
+        'vision': [t['vision'] for t in times],
+        'prefix': [t['prefix'] for t in times],
+        'step': [s for t in times for s in t['steps']],
+        'steps': [sum(t['steps']) for t in times],
+        'total': [t['total'] for t in times],
+    }
+    out = {}
+    for stage, values in per_stage.items():
+        med = statistics.median(values)
+        work = flops['step'] * len(times[0]['steps']) if stage == 'steps' else flops[stage]
+        out[stage] = {'median_s': med, 'p90_s': percentile(values, 90),
+                      'gflop_per_s': work / med / 1e9 if med > 0 else float('nan')}
+    return out
+
+
+def measure(runners: list[Runner], inputs: dict[str, Any], device: torch.device,
+            warmup: int, repeats: int) -> None:
+    """Warm up each runner, then record `repeats` chunks each, interleaved, order alternating.
+
+    Alternating the order (A B, B A, ...) keeps a slow drift of a shared machine (other jobs,
+    thermal state) from favouring whichever implementation always runs first.
+    """
+    for runner in runners:
+        for _ in range(warmup):
+            runner.chunk(inputs, device, record=False)
+    for i in range(repeats):
+        for runner in (runners if i % 2 == 0 else runners[::-1]):
+            runner.chunk(inputs, device)
+
+
+def bench_size(size: str, args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
+    """Build, check and time one size; return its JSON record."""
+    make_config, cameras, lang = SIZES[size]
+    config = make_config()
+    cameras = args.cameras or cameras
+    dtype = DTYPES[args.dtype]
+    inputs = make_inputs(config, cameras, lang, args.seed)
+    record: dict[str, Any] = {
+        'size': size, 'dtype': args.dtype, 'compile': args.compile, 'cameras': cameras,
+        'lang_tokens': lang, 'prefix_tokens': cameras * config.n_img_tokens + lang + 1,
+        'chunk_size': config.chunk_size, 'num_steps': config.num_steps,
+        'image_hw': list(config.image_hw), 'flops': stage_flops(config, cameras, lang)}
+    log(f'[{size}] building ({cameras} cameras, {lang} language tokens, '
+        f'{record["prefix_tokens"]} prefix tokens)')
+    runners = []
+    with tempfile.TemporaryDirectory(prefix='policy_latency_') as tmp:
+        if args.lerobot:
+            # LeRobot prints its progress; keep stdout for the report.
+            with contextlib.redirect_stdout(sys.stderr):
+                policy, checkpoint, vlm_dir = build_lerobot(config, cameras, Path(tmp),
+                                                            args.seed)
+            ours = SmolVLA.from_lerobot(checkpoint, vlm_path=vlm_dir).eval()
+        else:
+            policy = None
+            ours = SmolVLA(config).eval()
+            randomize(ours, args.seed)
+    ours_fp32 = None
+    dev_inputs = to_device(inputs, device)
+    if args.lerobot:
+        policy.to(device)
+        le_fp32 = Runner('lerobot', policy.model.sample_actions, StageClock(device))
+        le_ref = le_fp32.chunk(dev_inputs, device, record=False)
+    ours.to(device)
+    ours_ref = Runner('ours', ours.sample_actions, StageClock(device)).chunk(
+        dev_inputs, device, record=False)
+    if args.lerobot:
+        record['max_abs_diff_fp32_ours_vs_lerobot'] = (ours_ref - le_ref).abs().max().item()
+        log(f'[{size}] fp32 actions: max |ours - lerobot| = '
+            f'{record["max_abs_diff_fp32_ours_vs_lerobot"]:.2e}')
+    if dtype != torch.float32:
+        ours_fp32 = ours_ref
+        ours.to(dtype)
+    runners.append(ours_runner(ours, device, args.compile))
+    if args.lerobot:
+        runners.insert(0, lerobot_runner(
+            policy, device, dtype if dtype != torch.float32 else None))
+    log(f'[{size}] timing {" / ".join(r.name for r in runners)}: {args.warmup} warm-up, '
+        f'{args.repeats} recorded chunks each')
+    start = time.perf_counter()
+    measure(runners, dev_inputs, device, args.warmup, args.repeats)
+    record['bench_wall_s'] = time.perf_counter() - start
+    for runner in runners:
+        record[runner.name] = summarize(runner.times, record['flops'])
+        record[runner.name]['raw'] = runner.times
+    if dtype != torch.float32:
+        outs = {r.name: r.chunk(dev_inputs, device, record=False) for r in runners}
+        record['max_abs_diff_vs_fp32_ours'] = (outs['ours'] - ours_fp32).abs().max().item()
+        record['action_rms_fp32'] = ours_fp32.pow(2).mean().sqrt().item()
+        if args.lerobot:
+            record['max_abs_diff_vs_fp32_lerobot'] = (outs['lerobot'] - le_ref).abs().max().item()
+    if args.lerobot:
+        record['ratio'] = {stage: record['ours'][stage]['median_s']
+                           / record['lerobot'][stage]['median_s']
+                           for stage in ('vision', 'prefix', 'step', 'total')}
+    print_size(record)
+    return record
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout stays the report."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def print_size(r: dict[str, Any]) -> None:
+    """Print one size's table to stdout."""
+    impls = [name for name in ('lerobot', 'ours') if name in r]
+    print(f"\n{r['size']} ({r['dtype']}{', compiled' if r['compile'] else ''}): "
+          f"{r['cameras']} cameras at {r['image_hw'][0]}x{r['image_hw'][1]}, "
+          f"{r['lang_tokens']} language tokens, {r['prefix_tokens']} prefix tokens, "
+          f"chunk {r['chunk_size']}, {r['num_steps']} steps")
+    print(f"{'stage':<8} {'GFLOP':>8} " + ' '.join(
+        f'{name + " ms (p90)":>20} {"GFLOP/s":>8}' for name in impls)
+        + ('  ours/LeRobot' if 'ratio' in r else ''))
+    for stage in ('vision', 'prefix', 'step', 'steps', 'total'):
+        gflop = r['flops']['step' if stage == 'steps' else stage] / 1e9
+        if stage == 'steps':
+            gflop *= r['num_steps']
+        line = f'{stage:<8} {gflop:8.3g} '
+        for name in impls:
+            s = r[name][stage]
+            line += f"{s['median_s'] * 1e3:10.1f} ({s['p90_s'] * 1e3:7.1f}) " \
+                    f"{s['gflop_per_s']:8.1f} "
+        if 'ratio' in r and stage in r['ratio']:
+            line += f" {r['ratio'][stage]:12.2f}"
+        print(line)
+    for key in ('max_abs_diff_fp32_ours_vs_lerobot', 'max_abs_diff_vs_fp32_ours',
+                'max_abs_diff_vs_fp32_lerobot', 'action_rms_fp32'):
+        if key in r:
+            print(f'{key}: {r[key]:.3e}')
+    sys.stdout.flush()
+
+
+def markdown(records: list[dict[str, Any]]) -> str:
+    """One Markdown table row per size and setting (what docs/benchmarks.md shows)."""
+    lines = ['| size | dtype | impl | vision ms | prefix ms | step ms | total ms (p90) | '
+             'GFLOP/s vision / prefix / step | ours/LeRobot total |',
+             '| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |']
+    for r in records:
+        for name in ('lerobot', 'ours'):
+            if name not in r:
+                continue
+            s = r[name]
+            ratio = f"**{r['ratio']['total']:.2f}**" if name == 'ours' and 'ratio' in r else ''
+            dtype = r['dtype'] + (' +compile' if r['compile'] and name == 'ours' else '')
+            lines.append(
+                f"| {r['size']} | {dtype} | {name} | {s['vision']['median_s'] * 1e3:.0f} | "
+                f"{s['prefix']['median_s'] * 1e3:.0f} | {s['step']['median_s'] * 1e3:.1f} | "
+                f"{s['total']['median_s'] * 1e3:.0f} ({s['total']['p90_s'] * 1e3:.0f}) | "
+                f"{s['vision']['gflop_per_s']:.0f} / {s['prefix']['gflop_per_s']:.0f} / "
+                f"{s['step']['gflop_per_s']:.0f} | {ratio} |")
+    return '\n'.join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the options and benchmark every requested size."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--sizes', nargs='+', choices=sorted(SIZES), default=list(SIZES))
+    parser.add_argument('--lerobot', action='store_true',
+                        help="also run LeRobot's SmolVLA (needs LeRobot's venv)")
+    parser.add_argument('--dtype', choices=sorted(DTYPES), default='float32')
+    parser.add_argument('--compile', action='store_true', help='torch.compile our stages')
+    parser.add_argument('--repeats', type=int, default=5, help='recorded chunks per impl')
+    parser.add_argument('--warmup', type=int, default=1, help='unrecorded chunks per impl')
+    parser.add_argument('--threads', type=int, default=2, help='torch intra-op threads')
+    parser.add_argument('--cameras', type=int, default=0, help='override the camera count')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--json', type=Path, help='write every measurement here')
+    parser.add_argument('--markdown', action='store_true', help='print a Markdown table too')
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.warmup < 0 or args.threads < 1:
+        parser.error('--repeats and --threads must be >= 1, --warmup >= 0')
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    machine = {
+        'cpu': platform.processor() or platform.machine(), 'threads': args.threads,
+        'torch': torch.__version__, 'python': platform.python_version(),
+        'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
+        'cpu_capability': torch.backends.cpu.get_cpu_capability(),
+    }
+    with contextlib.suppress(OSError):
+        model_names = [line.split(':', 1)[1].strip() for line in
+                       Path('/proc/cpuinfo').read_text().splitlines()
+                       if line.startswith('model name')]
+        machine['cpu'] = model_names[0] if model_names else machine['cpu']
+    if args.lerobot:
+        import lerobot
+        import transformers
+        machine.update(lerobot=lerobot.__version__, transformers=transformers.__version__)
+    log(f'machine: {json.dumps(machine)}')
+    records = [bench_size(size, args, device) for size in args.sizes]
+    if args.markdown:
+        print('\n' + markdown(records))
+    if args.json:
+        args.json.write_text(json.dumps({'machine': machine, 'argv': sys.argv[1:],
+                                         'results': records}, indent=1))
+
+
+if __name__ == '__main__':
+    main()
