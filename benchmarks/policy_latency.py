@@ -318,7 +318,7 @@ def to_device(inputs: dict[str, Any], device: torch.device) -> dict[str, Any]:
 
 
 def percentile(values: list[float], q: float) -> float:
-    """Return the nearest-rank `q`-th percentile (q in [0, 100]) of non-empty `values`."""
+    """Return the nearest-rank `q`-th percentile of non-empty `values`; q is in [0, 100]."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
 
