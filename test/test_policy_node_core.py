@@ -1,6 +1,5 @@
 """The policy node's pure parts: trigger logic, statistics, chunk -> JointTrajectory fields."""
 
-import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -154,16 +153,3 @@ def test_fill_joint_trajectory_copies_velocities():
     msg = fill_joint_trajectory(plain_trajectory(), chunk, plain_point)
     assert [p.velocities for p in msg.points] == [[2.0], [2.0]]
     assert msg.points[1].time_from_start.nanosec == 500_000_000
-
-
-def test_core_imports_without_rclpy(monkeypatch):
-    for name in list(sys.modules):
-        if name.startswith('vla_ros.') and not name.startswith('vla_ros.ros'):
-            monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, 'rclpy', None)
-    import importlib
-    for module in ('vla_ros.observation', 'vla_ros.image_conversion',
-                   'vla_ros.inference_trigger', 'vla_ros.inference_stats',
-                   'vla_ros.trajectory_conversion', 'vla_ros.policy_runner',
-                   'vla_ros.gazebo_description'):
-        importlib.import_module(module)
