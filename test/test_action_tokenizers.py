@@ -312,3 +312,12 @@ def test_core_imports_without_torch_or_ros():
     code = ("import sys; sys.modules['rclpy'] = None; sys.modules['torch'] = None; "
             'import vla_ros.action_tokenizers')
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+def test_whole_batch_and_per_sequence_decoding_agree(fitted):
+    tokenizer, chunks = fitted
+    tokens = tokenizer.encode(chunks[:30])
+    together = tokenizer.decode(tokens, 50, 7)              # all well formed: one pass
+    with_bad = tokenizer.decode(tokens + [[-1]], 50, 7)     # one bad: sequence by sequence
+    np.testing.assert_array_equal(together.actions, with_bad.actions[:-1])
+    assert with_bad.valid.tolist() == [True] * 30 + [False]

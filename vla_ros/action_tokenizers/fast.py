@@ -9,6 +9,7 @@ Unlike it, every code in the fitted range stays encodable, out-of-range codes ar
 and reported, and decoding never raises on a malformed sequence: it flags it.
 """
 
+import itertools
 import json
 import logging
 import os
@@ -81,6 +82,7 @@ class FastTokenizer:
         self.horizon = None
         self._bpe = None
         self._token_bytes = None
+        self._token_lengths = None
 
     # ---------------------------------------------------------------- fitting
 
@@ -184,14 +186,51 @@ class FastTokenizer:
                              f'fitted action_dim={self.action_dim}')
         horizon = int(horizon)
         n_codes = horizon * self.action_dim
-        codes = np.zeros((len(tokens), n_codes), dtype=np.int64)
-        reasons = [self._decode_codes(seq, n_codes, out) for seq, out in zip(tokens, codes)]
+        codes = self._decode_well_formed(tokens, n_codes)
+        if codes is not None:
+            reasons = [None] * len(tokens)
+        else:
+            codes = np.zeros((len(tokens), n_codes), dtype=np.int64)
+            reasons = [self._decode_codes(seq, n_codes, out) for seq, out in zip(tokens, codes)]
         valid = np.array([reason is None for reason in reasons], dtype=bool)
         coefficients = (codes + self.min_code).reshape(-1, horizon, self.action_dim) / self.scale
         normalized = idct(coefficients, axis=1, norm='ortho')
         actions = self.normalizer.unnormalize(normalized)
         actions[~valid] = np.nan
         return Decoded(actions=actions, valid=valid, reasons=reasons)
+
+    def _decode_well_formed(self, tokens, n_codes):
+        """Codes (B, n_codes) of the whole batch at once if every sequence is well formed.
+
+        Returns None at the first irregularity of any kind; the per-sequence path then finds
+        which sequences are invalid and why.
+        """
+        try:
+            lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+            ids = np.array(list(itertools.chain.from_iterable(tokens)))
+        except (TypeError, ValueError):
+            return None
+        if (ids.ndim != 1 or ids.dtype.kind not in 'iu' or lengths.size == 0
+                or lengths.min() == 0 or ids.min() < 0 or ids.max() >= len(self._token_bytes)):
+            return None
+        raw = b''.join(self._token_bytes[ids])
+        try:
+            text = raw.decode('utf-8')
+        except UnicodeDecodeError:
+            return None
+        data = np.frombuffer(raw, dtype=np.uint8)
+        is_first_byte = (data & 0xC0) != 0x80
+        byte_ends = np.cumsum(self._token_lengths[ids])[np.cumsum(lengths) - 1]
+        # A sequence must start on a character boundary, and hold n_codes characters.
+        if not is_first_byte[np.r_[0, byte_ends[:-1]]].all():
+            return None
+        chars_before_end = np.cumsum(is_first_byte)[byte_ends - 1]
+        if np.any(np.diff(chars_before_end, prepend=0) != n_codes):
+            return None
+        codes = np.frombuffer(text.encode('utf-32-le'), dtype='<u4')
+        if codes.max() > self.max_code - self.min_code:
+            return None
+        return codes.reshape(len(tokens), n_codes).astype(np.int64)
 
     def _decode_codes(self, seq, n_codes, out):
         """Write the codes of one sequence into ``out``; return None or why it is invalid."""
@@ -266,6 +305,7 @@ class FastTokenizer:
         for token, index in vocab.items():
             token_bytes[index] = _token_to_bytes(token)
         self._token_bytes = token_bytes
+        self._token_lengths = np.array([len(b) for b in token_bytes], dtype=np.int64)
 
     def _raw_codes(self, chunks):
         normalized = self.normalizer.normalize(chunks)
