@@ -384,28 +384,56 @@ class PolicyNodeConfig:
 
 @dataclass(frozen=True)
 class SimConfig:
-    """The MuJoCo simulation: arm, table, objects, cameras."""
+    """The MuJoCo simulation: arm, table, cubes, cameras, tasks (see docs/simulation.md)."""
 
     SECTION: ClassVar[str] = 'sim_node'
     ALIAS: ClassVar[str] = 'sim'
 
-    task: str = param('', 'Instruction / task to set up; empty: a random task per episode.')
-    seed: int = param(0, "Seed of the first episode's object poses.")
-    image_width: int = param(128, 'Rendered camera width [px].')
-    image_height: int = param(128, 'Rendered camera height [px].')
+    task: str = param(
+        '', 'Task name (touch, push_left, pick) or instruction such as "pick up the green '
+        'cube"; empty: a task drawn from the seed per episode.')
+    seed: int = param(0, "Seed of the first episode's object poses; episode k uses seed + k.")
+    random_target_color: bool = param(
+        False, 'Draw the target cube colour per episode; false: each task has its fixed '
+        'colour (touch red, push_left blue, pick green).')
+    image_width: int = param(96, 'Rendered camera width [px].')
+    image_height: int = param(96, 'Rendered camera height [px].')
+    cameras: tuple[str, ...] = param(
+        ('scene', 'wrist'), 'Cameras to render: any of scene (across the table) and wrist.')
     physics_rate_hz: float = param(500.0, 'Physics step rate [Hz].')
+    init_joint_noise_rad: float = param(
+        0.02, 'Uniform noise on the arm joints of the start pose, per episode [rad].')
     joint_state_rate_hz: float = param(100.0, 'Rate of published joint states [Hz].')
     camera_rate_hz: float = param(10.0, 'Rate of rendered and published images [Hz].')
-    episode_time_s: float = param(20.0, 'Episode length before it counts as failed [s].')
+    episode_time_s: float = param(
+        20.0, 'Episode length before it counts as failed and the node starts the next [s].')
+    reset_after_success_s: float = param(
+        2.0, 'The node starts the next episode this long after success; <= 0: never [s].')
 
     def __post_init__(self):
         require_finite(self, 'physics_rate_hz', 'joint_state_rate_hz', 'camera_rate_hz',
-                       'episode_time_s')
+                       'episode_time_s', 'init_joint_noise_rad', 'reset_after_success_s')
         for name in ('image_width', 'image_height'):
             require(self, name, 16 <= getattr(self, name) <= 4096, 'must be in [16, 4096]')
         require(self, 'physics_rate_hz', self.physics_rate_hz >= 500, 'must be >= 500')
         for name in ('joint_state_rate_hz', 'camera_rate_hz', 'episode_time_s'):
             require(self, name, getattr(self, name) > 0, 'must be > 0')
+        require(self, 'seed', self.seed >= 0, 'must be >= 0')
+        require(self, 'init_joint_noise_rad', 0 <= self.init_joint_noise_rad <= 0.2,
+                'must be in [0, 0.2]')
+        require(self, 'cameras', len(self.cameras) > 0, 'needs at least one camera')
+        require(self, 'cameras', len(set(self.cameras)) == len(self.cameras),
+                'camera names must be unique')
+        require(self, 'cameras', all(c in ('scene', 'wrist') for c in self.cameras),
+                'each must be scene or wrist')
+        if self.task:
+            # Imported here: vla_ros.sim.tasks is numpy only, and config stays light.
+            from vla_ros.sim.tasks import parse_task, TaskError
+            try:
+                parse_task(self.task)
+            except TaskError:
+                require(self, 'task', False, 'must be touch, push_left, pick or an '
+                        'instruction such as "pick up the green cube"')
 
 
 CONFIG_CLASSES = (ExecutorConfig, PolicyNodeConfig, SimConfig)
