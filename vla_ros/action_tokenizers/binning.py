@@ -77,8 +77,12 @@ class BinTokenizer:
             raise ValueError(f'BinTokenizer.decode action_dim={action_dim!r}: must equal the '
                              f'fitted action_dim={self.action_dim}')
         n_values = int(horizon) * self.action_dim
-        bins = np.zeros((len(tokens), n_values), dtype=np.int64)
-        reasons = [self._decode_bins(seq, n_values, out) for seq, out in zip(tokens, bins)]
+        bins = self._decode_well_formed(tokens, n_values)
+        if bins is not None:
+            reasons = [None] * len(tokens)
+        else:
+            bins = np.zeros((len(tokens), n_values), dtype=np.int64)
+            reasons = [self._decode_bins(seq, n_values, out) for seq, out in zip(tokens, bins)]
         valid = np.array([reason is None for reason in reasons], dtype=bool)
         centers = -1.0 + (bins + 0.5) * (2.0 / self.n_bins)
         actions = self.normalizer.unnormalize(centers.reshape(len(tokens), -1, self.action_dim))
@@ -116,6 +120,19 @@ class BinTokenizer:
 
     def _bin_to_id(self, bins):
         return bins if self.vocab_size is None else self.vocab_size - 1 - bins
+
+    def _decode_well_formed(self, tokens, n_values):
+        """Bins (B, n_values) of the whole batch at once, or None if any sequence is off."""
+        try:
+            ids = np.asarray(tokens)
+        except (TypeError, ValueError):
+            return None
+        if ids.ndim != 2 or ids.shape != (len(tokens), n_values) or ids.dtype.kind not in 'iu':
+            return None
+        bins = self._bin_to_id(ids.astype(np.int64))
+        if bins.size == 0 or bins.min() < 0 or bins.max() >= self.n_bins:
+            return None
+        return bins
 
     def _decode_bins(self, seq, n_values, out):
         """Write the bins of one sequence into ``out``; return None or why it is invalid."""
