@@ -39,14 +39,14 @@ setup(
     install_requires=['setuptools', 'numpy', 'pyyaml'],
     extras_require={
         # The policy, training and the simulation demo. torch is pinned only in the README
-        # command (a CPU wheel); any torch >= 2.3 works.
+        # command (a CPU wheel); any torch >= 2.5 works.
         'sim': [
-            'torch>=2.3', 'transformers>=4.50', 'tokenizers>=0.20', 'safetensors>=0.4',
+            'torch>=2.5', 'transformers>=4.50', 'tokenizers>=0.20', 'safetensors>=0.4',
             'scipy>=1.10', 'mujoco>=3.1', 'tqdm', 'matplotlib', 'imageio', 'imageio-ffmpeg',
             'pyarrow',
         ],
         'dev': [
-            'torch>=2.3', 'transformers>=4.50', 'tokenizers>=0.20', 'safetensors>=0.4',
+            'torch>=2.5', 'transformers>=4.50', 'tokenizers>=0.20', 'safetensors>=0.4',
             'scipy>=1.10', 'mujoco>=3.1', 'tqdm', 'matplotlib', 'imageio', 'imageio-ffmpeg',
             'pyarrow',
             # Jazzy's launch_testing pytest plugin breaks on pytest >= 9.1.
