@@ -6,9 +6,10 @@ it is: ``|p_k - p_{k-1}| <= v_max T`` and ``|v_k - v_{k-1}| <= a_max T`` hold pe
 ``v_k = (p_k - p_{k-1}) / T`` is the velocity sent with ``p_k``.
 
 A target the limits cannot follow is not rejected: the command chases it as fast as the limits
-allow and slows down in time to arrive without overshoot, using the discrete braking distance
-(at speed ``m a T`` the remaining ticks cover ``a T^2 m (m + 1) / 2``). A target beyond a
-position bound is followed up to the bound, where the command brakes to rest.
+allow and slows down in time to arrive without overshoot, using the braking distance of the
+discrete command sequence itself (`braking_speed`), not its continuous-time approximation,
+which would overshoot by up to a tick's travel. A target beyond a position bound is followed
+up to the bound, where the command brakes to rest.
 """
 
 from __future__ import annotations
@@ -55,12 +56,18 @@ class JointLimits:
                    np.full(joints, max_velocity), np.full(joints, max_acceleration))
 
 
-def braking_speed(distance: np.ndarray, a_t: np.ndarray, k2: np.ndarray) -> np.ndarray:
-    """Largest speed from which per-tick decrements of `a_t` stop within `distance` (>= 0).
+def braking_speed(distance: np.ndarray, a_t: np.ndarray, k2: np.ndarray, inv_period: float
+                  ) -> np.ndarray:
+    """Largest speed that can still stop within `distance` (>= 0), tick by tick.
 
-    Solves ``a T^2 m (m + 1) / 2 = distance`` for m; `k2` is ``2 / (a T^2)``.
+    Speeds ``v, v - aT, ..., v - n aT`` cover ``T ((n + 1) v - aT n (n + 1) / 2)``, the last
+    one ``<= aT`` so the next tick may be at rest; n comes from the continuous solution of
+    ``a T^2 m (m + 1) / 2 = distance`` (`k2` is ``2 / (a T^2)``). Exact per tick, so a command
+    at this speed is at it again, one decrement lower, on the next tick.
     """
-    return a_t * (np.sqrt(0.25 + distance * k2) - 0.5)
+    m = np.sqrt(0.25 + distance * k2) - 0.5
+    n = np.maximum(np.ceil(m) - 1.0, 0.0)
+    return distance * inv_period / (n + 1.0) + a_t * n * 0.5
 
 
 class CommandLimiter:
@@ -114,7 +121,7 @@ class CommandLimiter:
     def _limited(self, p_target, v_target, p_prev, v_prev, v_exact):
         gap = p_target - p_prev - v_target * self.period
         step = gap * self.inv_period
-        catch_up = braking_speed(np.abs(gap), self.a_t, self.k2)
+        catch_up = braking_speed(np.abs(gap), self.a_t, self.k2, self.inv_period)
         v = np.where(np.abs(step) <= catch_up, v_exact,
                      v_target + np.clip(step, -catch_up, catch_up))
         kinds = set()
@@ -144,8 +151,8 @@ class CommandLimiter:
             return p_prev + v * self.period, v, False
         room_up = np.maximum(self.upper - p_prev, 0.0)
         room_down = np.maximum(p_prev - self.lower, 0.0)
-        v_up = braking_speed(room_up, self.a_t, self.k2)
-        v_down = -braking_speed(room_down, self.a_t, self.k2)
+        v_up = braking_speed(room_up, self.a_t, self.k2, self.inv_period)
+        v_down = -braking_speed(room_down, self.a_t, self.k2, self.inv_period)
         hit = bool(((v > v_up) | (v < v_down)).any())
         v = np.clip(v, v_down, v_up)
         p = p_prev + v * self.period

@@ -1,0 +1,439 @@
+"""Chunk executor core: interpolation, blending, limits, URDF, messages and the executor."""
+
+from types import SimpleNamespace as NS  # noqa: N814 - short, like a message type
+
+import numpy as np
+import pytest
+
+from vla_ros.config import ConfigError, ExecutorConfig
+from vla_ros.control.blending import new_chunk_weight
+from vla_ros.control.chunk import ActionChunk
+from vla_ros.control.executor import ChunkExecutor, resolve_limits, STATE_FIELDS, STATES
+from vla_ros.control.interpolation import PiecewisePolynomial
+from vla_ros.control.limits import CommandLimiter, JointLimits
+from vla_ros.control.messages import chunk_from_trajectory, joint_state_positions
+from vla_ros.control.messages import MalformedChunk
+from vla_ros.control.urdf_limits import read_urdf_limits, UrdfError
+
+RATE = 500.0
+T = 1.0 / RATE
+NAMES = ('a', 'b', 'c')
+LIMITS = JointLimits.uniform(3, 2.0, 20.0, -3.0, 3.0)
+
+
+def sine_chunk(t0, dt=0.02, horizon=25, names=NAMES, phase=0.0, amp=0.4):
+    times = t0 + dt * np.arange(horizon)
+    pos = amp * np.sin(2.0 * times[:, None] + np.arange(len(names)) + phase)
+    return ActionChunk(names, t0, dt, pos)
+
+
+def run(ex, t_from, t_to, measured=None):
+    out = []
+    for k in range(int(round((t_to - t_from) / T))):
+        out.append(ex.tick(t_from + k * T, measured))
+    return out
+
+
+def stack(cmds):
+    return np.array([c.positions for c in cmds]), np.array([c.velocities for c in cmds])
+
+
+def assert_within(p, v, limits=LIMITS, p0=None, v0=None, tol=1e-9):
+    """Every command obeys bounds, velocity and acceleration at the nominal period."""
+    if p0 is not None:
+        p = np.vstack((p0, p))
+        v = np.vstack((v0, v))
+    assert np.isfinite(p).all() and np.isfinite(v).all()
+    assert (p >= limits.lower - tol).all() and (p <= limits.upper + tol).all()
+    steps = np.diff(p, axis=0)
+    assert (np.abs(steps) <= limits.max_velocity * T + tol).all()
+    assert np.allclose(steps / T, v[1:], atol=1e-6)
+    assert (np.abs(np.diff(v, axis=0)) <= limits.max_acceleration * T + 1e-6).all()
+
+
+# ------------------------------------------------------------------ interpolation
+
+
+@pytest.mark.parametrize('order', [1, 3, 5])
+def test_interpolation_passes_through_knots(order):
+    rng = np.random.default_rng(order)
+    q = rng.normal(size=(6, 2))
+    plan = PiecewisePolynomial.through(1.0, 0.013, 0.02, q, order, np.zeros(2))
+    times = [1.0, 1.013] + [1.013 + 0.02 * k for k in range(1, 5)]
+    for t, want in zip(times, q):
+        assert np.allclose(plan.evaluate(t)[0], want)
+        assert np.allclose(plan.positions_at(t), want)
+    assert plan.end_time == pytest.approx(times[-1])
+
+
+def test_cubic_is_c1_and_quintic_is_c2():
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=(8, 2))
+    h = 0.02
+    powers = h ** np.arange(6)
+    dv, da = np.arange(6) * np.r_[0, powers[:-1]], np.arange(6) * np.arange(-1, 5) * np.r_[
+        0, 0, powers[:-2]]
+    for order in (3, 5):
+        c = PiecewisePolynomial.through(0.0, h, h, q, order, np.zeros(2)).coef
+        # End of segment i against start of segment i + 1.
+        assert np.allclose(powers @ c[:-1], c[1:, 0])
+        assert np.allclose(np.einsum('k,skj->sj', dv, c[:-1]), c[1:, 1])
+        if order == 5:
+            assert np.allclose(np.einsum('k,skj->sj', da, c[:-1]), 2 * c[1:, 2])
+
+
+def test_cubic_uses_chunk_velocities_and_reproduces_a_cubic():
+    times = 0.02 * np.arange(6)
+    pos, vel = (times**3)[:, None], (3 * times**2)[:, None]
+    plan = PiecewisePolynomial.through(0.0, 0.02, 0.02, pos, 3, vel[0], velocities=vel)
+    for t in np.linspace(0, 0.1, 23):
+        assert plan.evaluate(t)[0, 0] == pytest.approx(t**3, abs=1e-12)
+        assert plan.evaluate(t)[1, 0] == pytest.approx(3 * t**2, abs=1e-10)
+
+
+def test_linear_interpolation_constant_velocity_between_knots():
+    q = np.array([[0.0], [1.0], [3.0]])
+    plan = PiecewisePolynomial.through(0.0, 1.0, 1.0, q, 1, np.zeros(1))
+    assert plan.evaluate(0.5)[:, 0] == pytest.approx([0.5, 1.0])
+    assert plan.evaluate(1.5)[:, 0] == pytest.approx([2.0, 2.0])
+
+
+# ------------------------------------------------------------------ blending
+
+
+def test_blend_weights():
+    times = np.linspace(0, 1, 11)
+    w, dw = new_chunk_weight('replace', times, 0.0, 1.0, 0.2, 0.3)
+    assert (w == 1).all() and (dw == 0).all()
+    w, _ = new_chunk_weight('weighted_average', times, 0.0, 0.5, 0.2, 0.3)
+    assert w[times <= 0.5] == pytest.approx(0.7) and (w[times > 0.5] == 1).all()
+    w, dw = new_chunk_weight('crossfade', times, 0.0, 1.0, 0.4, 0.3)
+    assert w[0] == 0 and dw[0] == 0 and (w[times >= 0.4] == 1).all()
+    assert (np.diff(w) >= 0).all()
+    # The window ends with the old trajectory.
+    w, _ = new_chunk_weight('crossfade', times, 0.0, 0.2, 0.4, 0.3)
+    assert (w[times >= 0.2] == 1).all()
+
+
+# ------------------------------------------------------------------ limits
+
+
+def test_limiter_follows_feasible_target_exactly_and_counts_nothing():
+    lim = CommandLimiter(LIMITS, T)
+    p, v = lim.track(np.array([0.001, 0, 0]), np.zeros(3), np.zeros(3), np.array([0.5, 0, 0]))
+    assert p.tolist() == [0.001, 0, 0] and lim.clamped_ticks == 0
+
+
+def test_limiter_target_beyond_bound_is_followed_up_to_it():
+    lim = CommandLimiter(JointLimits.uniform(1, 2.0, 20.0, -1.0, 1.0), T)
+    p, v = np.zeros(1), np.zeros(1)
+    ps, vs = [], []
+    for _ in range(1500):
+        p, v = lim.track(np.array([5.0]), np.zeros(1), p, v)
+        ps.append(p[0])
+        vs.append(v[0])
+    assert max(ps) <= 1.0 and ps[-1] == pytest.approx(1.0, abs=1e-6) and abs(vs[-1]) < 1e-6
+    assert (np.abs(np.diff(vs)) <= 20.0 * T + 1e-9).all()
+    assert lim.counts['position'] > 0
+
+
+# ------------------------------------------------------------------ URDF
+
+
+URDF = """<robot name="r">
+  <joint name="a" type="revolute"><limit lower="-1" upper="1" velocity="0.5" effort="1"/></joint>
+  <joint name="b" type="continuous"><limit velocity="3" effort="1"/></joint>
+  <joint name="c" type="prismatic"><limit lower="0" upper="0.1" velocity="0" effort="1"/></joint>
+  <joint name="f" type="fixed"/>
+</robot>"""
+
+
+def test_urdf_limits_tighten_the_parameters(tmp_path):
+    limits = read_urdf_limits(URDF)
+    assert set(limits) == {'a', 'b', 'c'}
+    assert limits['b']['lower'] == -np.inf and limits['c']['velocity'] == np.inf
+    path = tmp_path / 'r.urdf'
+    path.write_text(URDF)
+    cfg = ExecutorConfig(max_velocity=(1.0,), max_acceleration=(5.0,), urdf_path=str(path),
+                         position_lower=(-2.0, -2.0, -2.0), position_upper=(0.5, 2.0, 2.0))
+    got = resolve_limits(cfg, ('a', 'b', 'c'))
+    assert got.lower.tolist() == [-1.0, -2.0, 0.0]
+    assert got.upper.tolist() == [0.5, 2.0, 0.1]
+    assert got.max_velocity.tolist() == [0.5, 1.0, 1.0]
+
+
+def test_urdf_errors_are_one_line(tmp_path):
+    with pytest.raises(UrdfError, match='not valid XML'):
+        read_urdf_limits('<robot>')
+    cfg = ExecutorConfig(urdf_path=str(tmp_path / 'none.urdf'))
+    with pytest.raises(ConfigError, match=r'^chunk_executor.urdf_path=.*cannot read'):
+        resolve_limits(cfg, ('a',))
+    path = tmp_path / 'r.urdf'
+    path.write_text(URDF)
+    with pytest.raises(ConfigError, match='no joint x in the URDF'):
+        resolve_limits(ExecutorConfig(urdf_path=str(path)), ('a', 'x'))
+
+
+def test_config_rules():
+    with pytest.raises(ConfigError, match=r'^chunk_executor.max_velocity=\[\]: needs'):
+        ExecutorConfig(max_velocity=())
+    with pytest.raises(ConfigError, match='needs one value or one per joint'):
+        resolve_limits(ExecutorConfig(max_velocity=(1.0, 2.0)), NAMES)
+    ex = ChunkExecutor.from_config(ExecutorConfig(stop_deceleration=(9.0,)), NAMES)
+    assert ex.stop_deceleration.tolist() == [9.0] * 3
+
+
+# ------------------------------------------------------------------ messages
+
+
+def msg(names=NAMES, stamp=(10, 0), rows=None, tfs=None, vel=None):
+    rows = rows if rows is not None else [[0.1 * k] * len(names) for k in range(5)]
+    tfs = tfs if tfs is not None else [0.02 * k for k in range(len(rows))]
+    pts = [NS(positions=r, velocities=(vel[i] if vel else []),
+              time_from_start=NS(sec=int(t), nanosec=int(round((t % 1) * 1e9))))
+           for i, (r, t) in enumerate(zip(rows, tfs))]
+    return NS(header=NS(stamp=NS(sec=stamp[0], nanosec=stamp[1])), joint_names=list(names),
+              points=pts)
+
+
+def test_trajectory_to_chunk():
+    chunk = chunk_from_trajectory(msg(names=('c', 'a', 'b'), tfs=[0.1 + 0.02 * k
+                                                                  for k in range(5)]), NAMES)
+    assert chunk.joint_names == ('c', 'a', 'b')
+    assert chunk.t0 == pytest.approx(10.1) and chunk.dt == pytest.approx(0.02)
+    assert chunk.velocities is None
+    with_v = chunk_from_trajectory(msg(vel=[[1.0] * 3] * 5))
+    assert with_v.velocities.shape == (5, 3)
+
+
+@pytest.mark.parametrize('kind, bad', [
+    ('empty', msg(rows=[])),
+    ('empty', msg(names=())),
+    ('empty', msg(rows=[[0, 0, 0]])),
+    ('unknown joints', msg(names=('a', 'b', 'x'))),
+    ('unknown joints', msg(names=('a', 'a', 'b'))),
+    ('wrong sizes', msg(rows=[[0, 0, 0], [0, 0]])),
+    ('wrong sizes', msg(rows=[[0, 0, 0]] * 2, vel=[[0, 0, 0], [0]])),
+    ('not finite', msg(rows=[[0, 0, 0], [0, float('nan'), 0]])),
+    ('not finite', msg(rows=[[0, 0, 0], [0, float('inf'), 0]])),
+    ('non-increasing time', msg(tfs=[0, 0.02, 0.02, 0.04, 0.06])),
+    ('non-increasing time', msg(tfs=[0, 0.02, 0.01, 0.04, 0.06])),
+    ('uneven time', msg(tfs=[0, 0.02, 0.04, 0.08, 0.10])),
+    ('unstamped', msg(stamp=(0, 0))),
+    ('future stamp', msg(stamp=(20, 0))),
+])
+def test_malformed_chunks_name_the_problem(kind, bad):
+    with pytest.raises(MalformedChunk) as info:
+        chunk_from_trajectory(bad, NAMES, now=10.0, max_future_s=0.5)
+    assert info.value.kind == kind and str(info.value).startswith(kind)
+
+
+def test_joint_state_positions_maps_names():
+    js = NS(name=['x', 'c', 'b', 'a'], position=[9.0, 3.0, 2.0, 1.0])
+    assert joint_state_positions(js, NAMES).tolist() == [1.0, 2.0, 3.0]
+    assert joint_state_positions(NS(name=['a'], position=[1.0]), NAMES) is None
+
+
+# ------------------------------------------------------------------ executor
+
+
+def make(**kw):
+    kw.setdefault('interpolation', 'cubic')
+    return ChunkExecutor(NAMES, kw.pop('limits', LIMITS), RATE, **kw)
+
+
+def started(mode='crossfade', **kw):
+    """An executor on a sine (chunk until 0.58 s), started on it at t=0, run until t=0.4."""
+    ex = make(blend_mode=mode, **kw)
+    assert ex.submit(sine_chunk(0.0, horizon=30), 0.0).accepted
+    first = sine_chunk(0.0).positions[0]
+    run(ex, 0.0, 0.4, first)
+    return ex
+
+
+def test_waits_for_a_chunk_and_a_measured_state():
+    ex = make()
+    assert ex.tick(0.0, np.zeros(3)) is None and ex.state == 'waiting'
+    ex.submit(sine_chunk(0.0), 0.0)
+    assert ex.tick(0.002) is None            # no measured state yet
+    cmd = ex.tick(0.004, np.zeros(3))
+    assert cmd.state == 'tracking'
+
+
+def test_startup_ramps_from_the_measured_state_within_limits():
+    ex = make(max_chunk_age_s=5.0)
+    ex.submit(sine_chunk(0.0, horizon=100), 0.0)
+    measured = np.array([1.0, -1.0, 0.5])
+    cmds = run(ex, 0.0, 1.5, measured)
+    p, v = stack(cmds)
+    assert_within(p, v, p0=measured, v0=np.zeros(3))
+    # It catches up with the chunk and then follows it exactly.
+    plan_end = sine_chunk(0.0, horizon=100)
+    t = 1.2
+    k = int(round(t / T))
+    want = 0.4 * np.sin(2.0 * t + np.arange(3))
+    assert np.allclose(p[k], want, atol=2e-3)
+    assert plan_end.horizon == 100
+
+
+@pytest.mark.parametrize('mode', ['replace', 'crossfade', 'weighted_average'])
+@pytest.mark.parametrize('interp', ['linear', 'cubic', 'quintic'])
+def test_each_blend_mode_and_order_stays_within_limits(mode, interp):
+    ex = make(blend_mode=mode, interpolation=interp)
+    ex.submit(sine_chunk(0.0), 0.0)
+    p0 = sine_chunk(0.0).positions[0]
+    cmds = run(ex, 0.0, 0.2, p0)
+    # Chunks that disagree with each other arrive late, every 0.2 s.
+    for i, t in enumerate(np.arange(0.2, 2.0, 0.2)):
+        assert ex.submit(sine_chunk(t - 0.1, phase=0.3 * (-1) ** i), t).accepted
+        cmds += run(ex, t, t + 0.2)
+    p, v = stack(cmds)
+    assert_within(p, v, p0=p0, v0=np.zeros(3))
+    assert ex.holds == 0
+
+
+def switch_steps(mode):
+    """Largest position and velocity step per tick around a switch to a disagreeing chunk."""
+    ex = started(mode, limits=JointLimits.uniform(3, 50.0, 1e4))
+    cmds = [ex.tick(0.4)]
+    ex.submit(sine_chunk(0.3, phase=0.5), 0.4)
+    cmds += run(ex, 0.402, 0.45)
+    p, v = stack(cmds)
+    # Velocity: over the first ticks after the switch, where a step would show.
+    return np.abs(np.diff(p, axis=0)).max(), np.abs(np.diff(v[:4], axis=0)).max(), ex
+
+
+def test_crossfade_is_continuous_in_position_and_velocity_at_the_switch():
+    dp, dv, ex = switch_steps('crossfade')
+    assert dp < 0.005                           # ~ 2.5 rad/s x T: no position jump
+    assert dv < 0.02                            # ~ 10 rad/s^2 x T: no velocity step
+    assert ex.limiter.clamped_ticks == 0
+    # Replace joins the new chunk within one chunk step: as steep as the limits allow.
+    dp_replace, dv_replace, _ = switch_steps('replace')
+    assert dp_replace <= 50.0 * T + 1e-12 and dv_replace > 5 * dv
+
+
+def test_replace_follows_the_new_chunk_exactly():
+    # What a Real-Time-Chunking policy relies on: with replace the executed trajectory is the
+    # new chunk itself once joined, so the policy's frozen prefix is what the arm does.
+    ex = started('replace')
+    new = sine_chunk(0.3, dt=0.02, horizon=30)
+    ex.submit(new, 0.4)
+    cmds = run(ex, 0.402, 0.8)
+    t = 0.6
+    assert np.allclose(cmds[int(round((t - 0.402) / T))].positions,
+                       0.4 * np.sin(2.0 * t + np.arange(3)), atol=1e-9)
+
+
+def test_weighted_average_mixes_the_overlap():
+    ex = started('weighted_average', old_chunk_weight=0.3,
+                 limits=JointLimits.uniform(3, 50.0, 1e4))
+    old_at = 0.4 * np.sin(2.0 * 0.5 + np.arange(3))
+    ex.submit(sine_chunk(0.3, amp=0.44), 0.4)
+    cmds = run(ex, 0.402, 0.7)
+    got = cmds[int(round((0.5 - 0.402) / T))].positions     # a step of the new chunk
+    assert np.allclose(got, 0.3 * old_at + 0.7 * 1.1 * old_at, atol=1e-9)
+
+
+def test_late_chunk_skips_its_past_steps():
+    ex = started()
+    late = sine_chunk(0.1, horizon=30)         # observation 0.3 s old on arrival
+    assert ex.submit(late, 0.4).accepted
+    assert ex.last_latency_s == pytest.approx(0.3)
+    horizon = ex.remaining_horizon(0.4)
+    assert horizon.seconds == pytest.approx(late.end_time - 0.4)
+    assert horizon.steps == 14                 # steps 16..29 are still ahead
+    assert ex.tick(0.402).state == 'tracking'
+
+
+def test_rejections_name_the_reason_and_are_counted():
+    ex = started()
+    cases = [
+        (sine_chunk(0.5, names=('a', 'b', 'x')), 0.4, 'unknown'),
+        (sine_chunk(1.5), 0.4, 'in the future'),
+        (sine_chunk(-1.0, horizon=100), 0.4, 'old'),
+        (sine_chunk(0.0), 0.4, 'not newer'),
+        (sine_chunk(0.1, horizon=5), 0.45, 'late'),
+    ]
+    for chunk, now, why in cases:
+        got = ex.submit(chunk, now)
+        assert not got.accepted and why in got.reason
+    assert sum(ex.rejected.values()) == len(cases)
+
+
+def test_joint_reordering():
+    ex = started('replace')
+    new = sine_chunk(0.3, horizon=30)
+    order = [2, 0, 1]
+    shuffled = ActionChunk(tuple(NAMES[i] for i in order), new.t0, new.dt,
+                           new.positions[:, order])
+    assert ex.submit(shuffled, 0.4).accepted
+    cmds = run(ex, 0.402, 0.7)
+    assert np.allclose(cmds[-1].positions, 0.4 * np.sin(2.0 * (0.7 - T) + np.arange(3)))
+
+
+def assert_monotone_stop(cmds):
+    p, v = stack(cmds)
+    speed = np.abs(v)
+    assert (np.diff(speed, axis=0) <= 1e-12).all()           # no joint ever speeds up
+    return p, v
+
+
+def test_starvation_stops_monotonically_then_holds_and_resumes():
+    ex = started()
+    end = sine_chunk(0.0, horizon=30).end_time               # 0.58 s
+    cmds = run(ex, 0.4, 1.0)
+    tail = [c for c in cmds if c.state in ('stopping', 'holding')]
+    assert tail and ex.state == 'holding' and ex.holds == 1
+    p, v = assert_monotone_stop(tail)
+    assert (v[-1] == 0).all() and (p[-1] == p[-2]).all()     # an exact hold
+    # It did not drive back to the chunk's last point: it kept going, then stopped.
+    last = sine_chunk(0.0, horizon=30).positions[-1]
+    assert not np.allclose(p[-1], last, atol=1e-4)
+    assert end < 1.0
+    # A fresh chunk resumes smoothly.
+    ex.submit(sine_chunk(0.9), 1.0)
+    more = run(ex, 1.0, 1.3)
+    q, w = stack(more)
+    assert_within(q, w, p0=p[-1], v0=v[-1])
+    assert more[-1].state == 'tracking'
+
+
+def test_stale_chunk_stops_even_with_steps_left():
+    ex = started(max_chunk_age_s=0.5)
+    ex.submit(sine_chunk(0.35, horizon=100), 0.4)            # runs to 2.3 s, stale at 0.85 s
+    cmds = run(ex, 0.4, 1.5)
+    states = [c.state for c in cmds]
+    first_stop = states.index('stopping')
+    assert (0.4 + first_stop * T) == pytest.approx(0.852, abs=2 * T)
+    assert_monotone_stop(cmds[first_stop - 1:])
+    assert states[-1] == 'holding'
+
+
+def test_pause_stops_at_stop_deceleration_ignores_chunks_and_resumes_at_measured():
+    ex = started(stop_deceleration=[200.0])
+    v_before = np.abs(ex.tick(0.4).velocities)
+    ex.pause(0.4)
+    cmds = run(ex, 0.402, 0.5)
+    assert cmds[0].state == 'pausing' and cmds[-1].state == 'paused'
+    p, v = assert_monotone_stop(cmds)
+    assert (np.abs(v[0]) < v_before).any()                   # slowing from the first tick
+    ticks = next(i for i, c in enumerate(cmds) if c.state == 'paused')
+    assert ticks <= np.ceil(v_before.max() / (200.0 * T)) + 1
+    assert ex.submit(sine_chunk(0.45), 0.5).reason.startswith('paused')
+    held = cmds[-1].positions
+    assert (ex.tick(0.6).positions == held).all()
+    measured = held + 0.01
+    assert ex.resume(measured)
+    assert ex.tick(0.602).positions.tolist() == measured.tolist()
+    assert ex.submit(sine_chunk(0.55), 0.6).accepted
+    q, w = stack(run(ex, 0.604, 1.0))
+    assert_within(q, w, p0=measured, v0=np.zeros(3))
+
+
+def test_state_vector_layout():
+    ex = started()
+    vec = ex.state_vector(0.4)
+    assert len(vec) == len(STATE_FIELDS)
+    assert STATES[int(vec[STATE_FIELDS.index('state_code')])] == 'tracking'
+    assert vec[STATE_FIELDS.index('remaining_s')] == pytest.approx(0.18)
