@@ -16,6 +16,7 @@ from vla_ros.config import ConfigError
 # name -> (module, one-line help). Order is the order of `vla-ros --help`.
 COMMANDS = {
     'config': ('vla_ros.commands.config', 'validate parameter files and print the result'),
+    'record': ('vla_ros.commands.record', 'record scripted-expert episodes as a LeRobot dataset'),
 }
 
 
