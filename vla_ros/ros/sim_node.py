@@ -1,0 +1,163 @@
+"""sim_node: the MuJoCo arm behind the interfaces of a ros2_control arm with cameras.
+
+A thin shell around `vla_ros.sim.ArmEnv` (docs/simulation.md has the topic table):
+
+- publishes ``joint_states`` (sensor_msgs/JointState, sensor QoS) at ``joint_state_rate_hz``,
+  ``camera/<name>/image_raw`` (sensor_msgs/Image, rgb8, sensor QoS) at ``camera_rate_hz``,
+  ``instruction`` (std_msgs/String, reliable + transient local; on each episode and at 1 Hz)
+  and ``~/success`` (std_msgs/Bool, reliable) at ``camera_rate_hz``;
+- follows ``/forward_position_controller/commands`` (std_msgs/Float64MultiArray, 7 targets in
+  `JOINT_NAMES` order); a wrong length or a NaN is dropped with a throttled warning;
+- ``~/reset`` (std_srvs/Trigger) starts the next episode; ``~/task`` (std_msgs/String, a task
+  name or instruction) sets the task and starts an episode with it.
+
+Physics runs in real time against the node clock: each joint-state tick advances the simulation
+by the wall time since the last one (at most 0.1 s, so a stall slows the sim rather than making
+it jump). The node does not publish ``/clock``; run it with ``use_sim_time`` false.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image, JointState
+from std_msgs.msg import Bool, Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from vla_ros.config import SimConfig
+from vla_ros.ros.params import declare_config, run_node
+from vla_ros.ros.qos import RELIABLE_QOS, SENSOR_QOS
+from vla_ros.sim import JOINT_NAMES, parse_task, TaskError
+
+COMMAND_TOPIC = '/forward_position_controller/commands'
+WARN_PERIOD_S = 2.0
+MAX_STEP_S = 0.1
+INSTRUCTION_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             history=HistoryPolicy.KEEP_LAST,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+class SimNode(Node):
+    """Steps the simulated arm in real time and publishes what a real arm would."""
+
+    def __init__(self):
+        """Read the config (a bad value raises ConfigError), build the sim, wire the node."""
+        super().__init__('sim_node')
+        from vla_ros.sim.env import ArmEnv   # MuJoCo loads only once the config is valid
+
+        cfg = self.cfg = declare_config(self, SimConfig)
+        self.env = ArmEnv(cfg)
+        self.task = cfg.task
+        self.seed = cfg.seed
+        self.js_pub = self.create_publisher(JointState, 'joint_states', SENSOR_QOS)
+        self.image_pubs = {cam: self.create_publisher(Image, f'camera/{cam}/image_raw',
+                                                      SENSOR_QOS) for cam in cfg.cameras}
+        self.instruction_pub = self.create_publisher(String, 'instruction', INSTRUCTION_QOS)
+        self.success_pub = self.create_publisher(Bool, '~/success', RELIABLE_QOS)
+        self.create_subscription(Float64MultiArray, COMMAND_TOPIC, self.on_command, RELIABLE_QOS)
+        self.create_subscription(String, '~/task', self.on_task, RELIABLE_QOS)
+        self.create_service(Trigger, '~/reset', self.on_reset)
+        self.start_episode(self.seed)
+        self.create_timer(1.0 / cfg.joint_state_rate_hz, self.on_physics_tick)
+        self.create_timer(1.0 / cfg.camera_rate_hz, self.on_camera_tick)
+        self.create_timer(1.0, self.publish_instruction)
+
+    # ------------------------------------------------------------------ episodes
+    def start_episode(self, seed: int) -> None:
+        """Reset the sim to `seed` with the current task and announce the instruction."""
+        self.seed = seed
+        self.env.reset(seed, self.task or None)
+        self.success_since = None
+        self.last_wall = time.monotonic()
+        self.get_logger().info(f'episode seed {seed}: "{self.env.instruction}"')
+        self.publish_instruction()
+
+    def publish_instruction(self) -> None:
+        """Publish the current instruction."""
+        self.instruction_pub.publish(String(data=self.env.instruction))
+
+    def on_reset(self, request, response):
+        """Start the next episode (seed + 1); reply with its instruction."""
+        self.start_episode(self.seed + 1)
+        response.success, response.message = True, self.env.instruction
+        return response
+
+    def on_task(self, msg: String) -> None:
+        """Switch to the task or instruction in `msg` and start an episode."""
+        try:
+            parse_task(msg.data)
+        except TaskError as exc:
+            self.get_logger().warning(f'~/task: {exc}')
+            return
+        self.task = msg.data
+        self.start_episode(self.seed + 1)
+
+    def check_episode_end(self) -> None:
+        """Start the next episode after success (plus a pause) or at the time limit."""
+        cfg, env = self.cfg, self.env
+        if env.success():
+            if self.success_since is None:
+                self.success_since = env.time
+                self.get_logger().info(f'success after {env.time:.1f} s: "{env.instruction}"')
+            if (cfg.reset_after_success_s > 0
+                    and env.time - self.success_since >= cfg.reset_after_success_s):
+                self.start_episode(self.seed + 1)
+        elif env.time >= cfg.episode_time_s:
+            self.get_logger().info(f'failed within {cfg.episode_time_s:g} s: '
+                                   f'"{env.instruction}"')
+            self.start_episode(self.seed + 1)
+
+    # ------------------------------------------------------------------ I/O
+    def on_command(self, msg: Float64MultiArray) -> None:
+        """Take 7 finite joint targets as the new command; drop anything else."""
+        values = list(msg.data)
+        if len(values) != len(JOINT_NAMES):
+            self.get_logger().warning(
+                f'{COMMAND_TOPIC}: {len(values)} values, need {len(JOINT_NAMES)} '
+                f'({", ".join(JOINT_NAMES)}); dropped', throttle_duration_sec=WARN_PERIOD_S)
+            return
+        if not all(math.isfinite(v) for v in values):
+            self.get_logger().warning(f'{COMMAND_TOPIC}: NaN or inf in {values}; dropped',
+                                      throttle_duration_sec=WARN_PERIOD_S)
+            return
+        self.env.set_command(values)
+
+    def on_physics_tick(self) -> None:
+        """Advance physics to the wall clock, publish joint states."""
+        now = time.monotonic()
+        self.env.advance(min(now - self.last_wall, MAX_STEP_S))
+        self.last_wall = now
+        msg = JointState(name=list(JOINT_NAMES), position=self.env.joint_positions().tolist(),
+                         velocity=self.env.joint_velocities().tolist())
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.js_pub.publish(msg)
+        self.check_episode_end()
+
+    def on_camera_tick(self) -> None:
+        """Render and publish every camera and the success flag."""
+        stamp = self.get_clock().now().to_msg()
+        for cam, image in self.env.render().items():
+            msg = Image(height=image.shape[0], width=image.shape[1], encoding='rgb8',
+                        is_bigendian=0, step=image.shape[1] * 3, data=image.tobytes())
+            msg.header.stamp = stamp
+            msg.header.frame_id = f'{cam}_camera'
+            self.image_pubs[cam].publish(msg)
+        self.success_pub.publish(Bool(data=self.env.success()))
+
+    def destroy_node(self):
+        """Free the renderer, then the node."""
+        self.env.close()
+        return super().destroy_node()
+
+
+def main(args=None) -> None:
+    """Entry point of ``ros2 run vla_ros sim_node``."""
+    sys.exit(run_node(SimNode, args=args))
+
+
+if __name__ == '__main__':
+    main()
