@@ -66,8 +66,9 @@ def _hooks(model):
 
 
 def _cfg(**kw):
-    base = dict(steps=60, batch_size=16, learning_rate=0.1, min_learning_rate=0.01,
-                warmup_steps=5, log_every_steps=10, save_every_steps=20, keep_checkpoints=2)
+    base = {'steps': 60, 'batch_size': 16, 'learning_rate': 0.1, 'min_learning_rate': 0.01,
+            'warmup_steps': 5, 'log_every_steps': 10, 'save_every_steps': 20,
+            'keep_checkpoints': 2}
     base.update(kw)
     return TrainConfig(**base)
 

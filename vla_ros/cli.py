@@ -17,6 +17,9 @@ from vla_ros.config import ConfigError
 COMMANDS = {
     'config': ('vla_ros.commands.config', 'validate parameter files and print the result'),
     'record': ('vla_ros.commands.record', 'record scripted-expert episodes as a LeRobot dataset'),
+    'train': ('vla_ros.commands.train', 'train a small SmolVLA on expert demonstrations (CPU)'),
+    'eval': ('vla_ros.commands.eval', 'success rate of a policy on held-out simulated episodes'),
+    'demo': ('vla_ros.commands.demo', 'run the shipped policy on the simulated arm, no ROS'),
 }
 
 

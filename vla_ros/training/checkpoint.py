@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 import re
 import shutil
-from pathlib import Path
 from typing import Any, Callable
 
 log = logging.getLogger(__name__)
@@ -93,5 +93,5 @@ def _restore_optimizer(optimizer, tensors: dict, param_groups: list[dict]) -> No
     saved = [len(g['params']) for g in param_groups]
     if sizes != saved:
         raise ValueError(f'optimizer param groups {saved} in the checkpoint do not match the '
-                         f'model\'s {sizes}: was the model config changed?')
+                         f"model's {sizes}: was the model config changed?")
     optimizer.load_state_dict({'state': state, 'param_groups': param_groups})

@@ -15,17 +15,17 @@ def demo_model_config(image_size: int = 64, chunk_size: int = 20, vocab_size: in
     """Return the ``SmolVLAConfig`` of the demo policy."""
     from vla_ros.model.config import SmolVLAConfig
 
-    sizes = dict(
-        chunk_size=chunk_size, n_action_steps=chunk_size, num_steps=10,
-        max_state_dim=8, max_action_dim=8, state_dim=state_dim, action_dim=action_dim,
-        resize_imgs_with_padding=(image_size, image_size), tokenizer_max_length=16,
-        num_vlm_layers=4, self_attn_every_n_layers=2, expert_width_multiplier=0.75,
+    sizes = {
+        'chunk_size': chunk_size, 'n_action_steps': chunk_size, 'num_steps': 10,
+        'max_state_dim': 8, 'max_action_dim': 8, 'state_dim': state_dim, 'action_dim': action_dim,
+        'resize_imgs_with_padding': (image_size, image_size), 'tokenizer_max_length': 16,
+        'num_vlm_layers': 4, 'self_attn_every_n_layers': 2, 'expert_width_multiplier': 0.75,
         # Trained from scratch: a random backbone is useless frozen.
-        freeze_vision_encoder=False, train_expert_only=False,
-        vision_hidden_size=96, vision_intermediate_size=192, vision_num_hidden_layers=3,
-        vision_num_attention_heads=4, vision_patch_size=8, vision_image_size=image_size,
-        scale_factor=2, text_hidden_size=128, text_intermediate_size=256,
-        text_num_attention_heads=4, text_num_key_value_heads=2, text_head_dim=32,
-        text_num_hidden_layers=4, vocab_size=vocab_size, vlm_model_name='')
+        'freeze_vision_encoder': False, 'train_expert_only': False,
+        'vision_hidden_size': 96, 'vision_intermediate_size': 192, 'vision_num_hidden_layers': 3,
+        'vision_num_attention_heads': 4, 'vision_patch_size': 8, 'vision_image_size': image_size,
+        'scale_factor': 2, 'text_hidden_size': 128, 'text_intermediate_size': 256,
+        'text_num_attention_heads': 4, 'text_num_key_value_heads': 2, 'text_head_dim': 32,
+        'text_num_hidden_layers': 4, 'vocab_size': vocab_size, 'vlm_model_name': ''}
     sizes.update(overrides)
     return SmolVLAConfig.tiny(**sizes)

@@ -33,7 +33,7 @@ class TrainConfig:
     augment_shift_px: int = param(
         4, 'Random image translation for augmentation, at model resolution [px]; 0: off.')
     seed: int = param(0, 'Seed of initialisation, sampling and augmentation.')
-    num_threads: int = param(0, 'torch CPU threads; 0: torch\'s default.')
+    num_threads: int = param(0, "torch CPU threads; 0: torch's default.")
     max_time_s: float = param(
         0.0, 'Stop (and checkpoint) after this much wall time; 0: no limit [s].')
     action_mode: str = param('absolute', 'absolute joint targets (the only mode trained).')

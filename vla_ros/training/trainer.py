@@ -7,11 +7,11 @@ uninterrupted run would have drawn; only the optimizer moments and the step need
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import logging
 import math
-import time
-from dataclasses import dataclass
 from pathlib import Path
+import time
 from typing import Callable, Protocol
 
 import numpy as np

@@ -1,0 +1,115 @@
+"""Assembling a training run: its demonstrations, tokenizer, statistics and fresh policy.
+
+Everything a resumed run must see exactly as the interrupted one saw it (the episodes, the
+tokenizer vocabulary) is written to the run directory the first time and read back after.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from vla_ros.training.data import EpisodeArrays
+
+log = logging.getLogger(__name__)
+
+EPISODE_CACHE = 'episodes.npz'
+
+
+def load_or_record_episodes(run_dir: Path, cfg, sim_cfg, dataset: str, n_episodes: int,
+                            seed_start: int, fps: float) -> list[EpisodeArrays]:
+    """The run's demonstrations: its cache, else `dataset`, else freshly recorded ones."""
+    from vla_ros.training.expert_data import record_expert_episodes
+
+    cache = run_dir / EPISODE_CACHE
+    hw = (cfg.image_size, cfg.image_size)
+    if cache.is_file():
+        episodes = read_episodes(cache)
+        log.info('read %d cached episodes from %s', len(episodes), cache)
+        return episodes
+    if dataset:
+        from vla_ros.training.dataset_episodes import read_dataset
+        episodes = read_dataset(dataset, hw)
+    else:
+        from vla_ros.sim import TASKS
+        seeds = range(seed_start, seed_start + n_episodes)
+        episodes = record_expert_episodes(sim_cfg, list(seeds), hw, fps, tasks=list(TASKS))
+    write_episodes(cache, episodes)
+    return episodes
+
+
+def write_episodes(path: Path, episodes: list[EpisodeArrays]) -> None:
+    """Store episodes in one uncompressed .npz (fast to read back; images stay uint8)."""
+    arrays = {}
+    for i, e in enumerate(episodes):
+        arrays[f'{i}/state'] = e.state
+        arrays[f'{i}/action'] = e.action
+        arrays[f'{i}/instruction'] = np.array(e.instruction)
+        for name, images in e.images.items():
+            arrays[f'{i}/images/{name}'] = images
+    tmp = path.with_suffix('.tmp.npz')
+    np.savez(tmp, **arrays)
+    tmp.rename(path)
+
+
+def read_episodes(path: Path) -> list[EpisodeArrays]:
+    """Inverse of `write_episodes`."""
+    data = np.load(path)
+    count = 1 + max(int(k.split('/')[0]) for k in data.files)
+    episodes = []
+    for i in range(count):
+        images = {k.split('/')[-1]: data[k] for k in data.files
+                  if k.startswith(f'{i}/images/')}
+        episodes.append(EpisodeArrays(images=images, state=data[f'{i}/state'],
+                                      action=data[f'{i}/action'],
+                                      instruction=str(data[f'{i}/instruction'])))
+    return episodes
+
+
+def build_policy(run_dir: Path, cfg, episodes: list[EpisodeArrays], action_dt_s: float):
+    """A freshly initialised policy for this run (weights are loaded later on resume)."""
+    import torch
+
+    from vla_ros.model import SmolVLA
+    from vla_ros.model.config import SmolVLAConfig
+    from vla_ros.policy import NormalizationStats, Policy, PolicySpec
+    from vla_ros.sim import COLORS, JOINT_NAMES, TASKS
+    from vla_ros.training.demo_model import demo_model_config
+    from vla_ros.training.instruction_tokenizer import (load_instruction_tokenizer,
+                                                        save_instruction_tokenizer,
+                                                        train_instruction_tokenizer)
+
+    tok_dir = run_dir / 'tokenizer'
+    if (tok_dir / 'tokenizer.json').is_file():
+        tokenizer = load_instruction_tokenizer(tok_dir)
+    else:
+        # Every colour of every template is in the vocabulary, so random_target_color
+        # instructions are known words even if the demonstrations never used them.
+        words = [t.format(color=c) for spec in TASKS.values() for t in spec.templates
+                 for c in COLORS]
+        tokenizer = train_instruction_tokenizer([e.instruction for e in episodes], words)
+        save_instruction_tokenizer(tokenizer, tok_dir)
+    state = np.concatenate([e.state for e in episodes])
+    action = np.concatenate([e.action for e in episodes])
+    stats = NormalizationStats(state.mean(0), state.std(0), action.mean(0), action.std(0),
+                               eps=1e-6)
+    dims = {'state_dim': state.shape[1], 'action_dim': action.shape[1]}
+    if cfg.model_preset == 'demo':
+        config = demo_model_config(cfg.image_size, cfg.chunk_size, len(tokenizer), **dims)
+    elif cfg.model_preset == 'tiny':
+        config = SmolVLAConfig.tiny(
+            chunk_size=cfg.chunk_size, n_action_steps=cfg.chunk_size,
+            resize_imgs_with_padding=(cfg.image_size, cfg.image_size),
+            vision_image_size=cfg.image_size, vocab_size=len(tokenizer), **dims)
+    else:
+        config = SmolVLAConfig.smolvla_base(
+            chunk_size=cfg.chunk_size, n_action_steps=cfg.chunk_size,
+            vocab_size=len(tokenizer), freeze_vision_encoder=False, train_expert_only=False,
+            **dims)
+    torch.manual_seed(cfg.seed)
+    spec = PolicySpec(camera_names=tuple(sorted(episodes[0].images)),
+                      joint_names=tuple(JOINT_NAMES)[:action.shape[1]],
+                      action_dt_s=action_dt_s)
+    return Policy(SmolVLA(config), tokenizer, stats, spec)
