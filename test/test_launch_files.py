@@ -97,6 +97,21 @@ def test_gazebo_description_has_ros2_control_cameras_and_plugins():
     assert 'gz-sim-sensors-system' in plugins
 
 
+def test_shipped_ros2_control_block_gets_the_gz_hardware():
+    shipped = ROOT / 'models' / 'vla_arm.urdf'
+    if not shipped.exists():
+        pytest.skip('models/vla_arm.urdf not shipped yet')
+    from xml.etree import ElementTree
+    robot = ElementTree.fromstring(gazebo_description(shipped.read_text(), '/c.yaml'))
+    controls = robot.findall('ros2_control')
+    assert len(controls) == 1
+    assert [p.text for p in controls[0].iter('plugin')] == ['gz_ros2_control/GazeboSimSystem']
+    driven = [j.get('name') for j in controls[0].findall('joint')
+              if j.find('command_interface') is not None]
+    assert driven[:len(JOINT_NAMES)] == list(JOINT_NAMES)
+    assert [link.get('name') for link in robot.findall('link')].count('world') == 1
+
+
 def test_gazebo_description_names_what_is_missing():
     with pytest.raises(ValueError, match="ros2_control joint 'elbow' is not a joint"):
         gazebo_description(mini_arm(), 'c.yaml', joint_names=('elbow',))

@@ -2,9 +2,10 @@
 
 `gazebo_description` adds to the arm's URDF what Gazebo needs and a kinematic description does
 not carry: a ``world`` link the arm is fixed to, a link and a camera sensor per model camera
-(publishing ``/camera/<name>/image_raw``, bridged to ROS by ros_gz_bridge), the
-``<ros2_control>`` block with a position command interface per joint, and the
-gz_ros2_control and sensors system plugins. Plain XML, so it is checked without Gazebo.
+(publishing ``/camera/<name>/image_raw``, bridged to ROS by ros_gz_bridge), a
+``<ros2_control>`` block with a position command interface per joint (or, where the URDF has
+its own, that block with its hardware swapped for gz_ros2_control's), and the gz_ros2_control
+and sensors system plugins. Plain XML, so it is checked without Gazebo.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from vla_ros.sim.robot import JOINT_NAMES
+
+GZ_HARDWARE = 'gz_ros2_control/GazeboSimSystem'
 
 # camera -> (parent link, xyz [m], rpy [rad]); a gz camera looks along its link's +x.
 CAMERAS = {
@@ -76,19 +79,32 @@ def gazebo_description(urdf_text: str, controllers_path: str, joint_names=JOINT_
         clip = _sub(camera, 'clip')
         _sub(clip, 'near', 0.02)
         _sub(clip, 'far', 10.0)
-    control = _sub(robot, 'ros2_control', name='GazeboSimSystem', type='system')
-    _sub(_sub(control, 'hardware'), 'plugin', 'gz_ros2_control/GazeboSimSystem')
     for name in joint_names:
         if name not in joints:
             raise ValueError(f'ros2_control joint {name!r} is not a joint of the URDF')
-        joint = _sub(control, 'joint', name=name)
-        command = _sub(joint, 'command_interface', name='position')
-        limit = joints[name].find('limit')
-        if limit is not None:
-            _sub(command, 'param', limit.get('lower'), name='min')
-            _sub(command, 'param', limit.get('upper'), name='max')
-        _sub(joint, 'state_interface', name='position')
-        _sub(joint, 'state_interface', name='velocity')
+    controls = robot.findall('ros2_control')
+    if controls:
+        # The URDF's own block (e.g. mock_components for RViz): keep it, swap the hardware.
+        for control in controls:
+            hardware = control.find('hardware')
+            if hardware is None:
+                hardware = _sub(control, 'hardware')
+            plugin = hardware.find('plugin')
+            if plugin is None:
+                plugin = _sub(hardware, 'plugin')
+            plugin.text = GZ_HARDWARE
+    else:
+        control = _sub(robot, 'ros2_control', name='GazeboSimSystem', type='system')
+        _sub(_sub(control, 'hardware'), 'plugin', GZ_HARDWARE)
+        for name in joint_names:
+            joint = _sub(control, 'joint', name=name)
+            command = _sub(joint, 'command_interface', name='position')
+            limit = joints[name].find('limit')
+            if limit is not None:
+                _sub(command, 'param', limit.get('lower'), name='min')
+                _sub(command, 'param', limit.get('upper'), name='max')
+            _sub(joint, 'state_interface', name='position')
+            _sub(joint, 'state_interface', name='velocity')
     plugins = _sub(robot, 'gazebo')
     control_plugin = _sub(plugins, 'plugin', filename='gz_ros2_control-system',
                           name='gz_ros2_control::GazeboSimROS2ControlPlugin')
