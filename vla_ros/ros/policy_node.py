@@ -27,7 +27,7 @@ from vla_ros.policy_runner import PolicyRunner
 from vla_ros.ros.params import declare_config, read_config, run_node
 from vla_ros.ros.policy_conversions import (chunk_to_msg, diagnostics_msg, executor_horizon,
                                             make_image_decoder)
-from vla_ros.ros.qos import RELIABLE_QOS, SENSOR_QOS
+from vla_ros.ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
@@ -73,8 +73,9 @@ class PolicyNode(LifecycleNode):
             self._sub(CompressedImage if compressed else Image, topic, SENSOR_QOS,
                       lambda msg, slot=slot: self.assembler.set_image(slot, msg))
         self._sub(JointState, 'joint_states', SENSOR_QOS, self.assembler.set_joint_state)
-        self._sub(String, 'instruction', RELIABLE_QOS,
-                  lambda msg: self.assembler.set_instruction(msg.data))
+        for qos in (RELIABLE_QOS, LATCHED_QOS):   # live, and the latest latched one
+            self._sub(String, 'instruction', qos,
+                      lambda msg: self.assembler.set_instruction(msg.data))
         self._sub(Float64MultiArray, cfg.executor_state_topic, RELIABLE_QOS,
                   self._on_executor_state)
         self._guard = self.create_guard_condition(lambda: self._run('horizon'),
