@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--episodes', type=int, default=150,
                         help='expert episodes to record when no --dataset (default 150)')
     parser.add_argument('--fps', type=float, default=10.0,
-                        help='frame and action rate of recorded demonstrations (default 10)')
+                        help='frame and action rate of recorded demonstrations (default 10; '
+                        'a --dataset has its own)')
     parser.add_argument('--no-resume', action='store_true',
                         help='start over even if DIR has checkpoints')
     parser.add_argument('--threads', type=int, default=0,
@@ -67,9 +68,13 @@ def run(args: argparse.Namespace) -> int:
     from vla_ros.training.data import ChunkSamples
     from vla_ros.training.trainer import train
 
+    fps = args.fps
+    if args.dataset:
+        from vla_ros.training.dataset_episodes import dataset_fps
+        fps = dataset_fps(args.dataset)
     episodes = load_or_record_episodes(run_dir, cfg, sim_cfg, args.dataset, args.episodes,
-                                       TRAIN_SEED_START, args.fps)
-    policy = build_policy(run_dir, cfg, episodes, action_dt_s=1.0 / args.fps)
+                                       TRAIN_SEED_START, fps)
+    policy = build_policy(run_dir, cfg, episodes, action_dt_s=1.0 / fps)
     samples = ChunkSamples(episodes, policy, policy.model.config.chunk_size,
                            cfg.augment_shift_px)
     n_params = sum(p.numel() for p in policy.model.parameters())
