@@ -11,7 +11,6 @@ import shutil
 import subprocess
 
 import pytest
-import yaml
 
 from vla_ros.gazebo_description import CAMERAS, gazebo_description, JOINT_NAMES
 
@@ -121,6 +120,7 @@ def test_gazebo_description_names_what_is_missing():
 
 
 def test_controllers_yaml_commands_the_policy_joints():
+    import yaml
     data = yaml.safe_load(CONTROLLERS.read_text())
     cm = data['controller_manager']['ros__parameters']
     assert cm['forward_position_controller']['type'] == \
