@@ -43,12 +43,12 @@ setup(
         'sim': [
             'torch>=2.5', 'transformers>=4.50', 'tokenizers>=0.20', 'safetensors>=0.4',
             'scipy>=1.10', 'mujoco>=3.1', 'tqdm', 'matplotlib', 'imageio', 'imageio-ffmpeg',
-            'pyarrow',
+            'pyarrow', 'pillow',
         ],
         'dev': [
             'torch>=2.5', 'transformers>=4.50', 'tokenizers>=0.20', 'safetensors>=0.4',
             'scipy>=1.10', 'mujoco>=3.1', 'tqdm', 'matplotlib', 'imageio', 'imageio-ffmpeg',
-            'pyarrow',
+            'pyarrow', 'pillow',
             # Jazzy's launch_testing pytest plugin breaks on pytest >= 9.1.
             'pytest<9.1', 'hypothesis', 'flake8', 'flake8-import-order', 'flake8-quotes',
             'pydocstyle',
