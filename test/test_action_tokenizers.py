@@ -321,3 +321,49 @@ def test_whole_batch_and_per_sequence_decoding_agree(fitted):
     with_bad = tokenizer.decode(tokens + [[-1]], 50, 7)     # one bad: sequence by sequence
     np.testing.assert_array_equal(together.actions, with_bad.actions[:-1])
     assert with_bad.valid.tolist() == [True] * 30 + [False]
+
+
+# ------------------------------------------------------------------------- encode cache
+
+def plain_ids(tokenizer, chunks):
+    """HF's own batched encode of the chunks' code strings, bypassing the cache."""
+    codes = np.clip(tokenizer.dct_codes(chunks), tokenizer.min_code, tokenizer.max_code)
+    codes -= tokenizer.min_code
+    text = [''.join(map(chr, row)) for row in codes]
+    return [encoding.ids for encoding in tokenizer._bpe.encode_batch(text)]
+
+
+@PROPERTY
+@given(seed=st.integers(0, 2 ** 32 - 1), n_chunks=st.integers(1, 12),
+       noise=st.sampled_from([0.0, 0.01, 0.3, 3.0]), cache_chunks=st.sampled_from([0, 3, 100]))
+def test_cached_encode_equals_plain_hf_encode(fitted, seed, n_chunks, noise, cache_chunks):
+    """Cold, warm, partly evicted and duplicated batches all give HF's ids exactly."""
+    tokenizer, _ = fitted
+    tokenizer.cache_chunks = cache_chunks
+    tokenizer.clear_cache()
+    try:
+        rng = np.random.default_rng(seed)
+        chunks = smooth_chunks(n_chunks, seed=seed)
+        chunks += noise * rng.standard_normal(chunks.shape)     # up to far out of range
+        chunks = np.concatenate([chunks, chunks[rng.integers(0, n_chunks, 3)]])
+        expected = plain_ids(tokenizer, chunks)
+        assert tokenizer.encode(chunks) == expected
+        assert tokenizer.encode(chunks[::-1]) == expected[::-1]
+        assert len(tokenizer._cache) <= cache_chunks
+    finally:
+        tokenizer.cache_chunks = 16384
+        tokenizer.clear_cache()
+
+
+def test_cached_ids_cannot_be_changed_through_the_result(fitted):
+    tokenizer, chunks = fitted
+    first = tokenizer.encode(chunks[:3])
+    expected = [list(ids) for ids in first]
+    first[0].append(-1)
+    first[1].clear()
+    assert tokenizer.encode(chunks[:3]) == expected
+
+
+def test_cache_size_is_validated():
+    with pytest.raises(ValueError, match=r'FastTokenizer.cache_chunks=-1: must be an integer'):
+        FastTokenizer(cache_chunks=-1)

@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import os
+import threading
 
 import numpy as np
 from scipy.fft import dct, idct
@@ -66,16 +67,27 @@ class FastTokenizer:
         vocab_size: BPE vocabulary size to train for (alphabet + merges). A few byte
             symbols may be appended after training so that every code in the fitted range
             stays encodable; :attr:`n_tokens` is the final size.
+        cache_chunks: how many encoded chunks to remember (0: none). Re-encoding a chunk
+            seen before (a dataset's next epoch) then skips the BPE, which is most of the
+            encode time; the ids are the same either way.
 
     """
 
-    def __init__(self, scale=10.0, vocab_size=1024):
+    def __init__(self, scale=10.0, vocab_size=1024, cache_chunks=16384):
         if not (np.isfinite(scale) and scale > 0):
             raise ValueError(f'FastTokenizer.scale={scale!r}: must be finite and > 0')
         if int(vocab_size) != vocab_size or vocab_size < 2:
             raise ValueError(f'FastTokenizer.vocab_size={vocab_size!r}: must be an integer >= 2')
+        if int(cache_chunks) != cache_chunks or cache_chunks < 0:
+            raise ValueError(
+                f'FastTokenizer.cache_chunks={cache_chunks!r}: must be an integer >= 0')
         self.scale = float(scale)
         self.vocab_size = int(vocab_size)
+        self.cache_chunks = int(cache_chunks)
+        # Code string of a chunk -> its ids (a tuple, so callers cannot change it); the
+        # oldest entries go first once cache_chunks is reached.
+        self._cache = {}
+        self._cache_lock = threading.Lock()
         self.normalizer = None
         self.min_code = None
         self.max_code = None
@@ -162,11 +174,39 @@ class FastTokenizer:
                 '[%d, %d]; clipped, so their error exceeds 0.5/scale',
                 int(clipped.sum()), len(clipped), self.min_code, self.max_code)
         codes = np.clip(codes, self.min_code, self.max_code) - self.min_code
-        text = _codes_to_text(codes)
+        tokens = self._encode_text(_codes_to_text(codes))
+        return (tokens, clipped) if return_clipped else tokens
+
+    def clear_cache(self):
+        """Forget the chunks remembered by :meth:`encode` (see ``cache_chunks``)."""
+        with self._cache_lock:
+            self._cache.clear()
+
+    def _encode_text(self, text):
+        """Ids of each code string: remembered ones from the cache, the rest from the BPE."""
+        cached = [self._cache.get(string) for string in text]
+        # Each distinct missing string once, in order.
+        missing = list(dict.fromkeys(s for s, ids in zip(text, cached) if ids is None))
+        if missing:
+            found = dict(zip(missing, map(tuple, self._encode_plain(missing))))
+            cached = [found[s] if ids is None else ids for s, ids in zip(text, cached)]
+            self._remember(found)
+        return [list(ids) for ids in cached]
+
+    def _encode_plain(self, text):
+        """Encode code strings with HF's batched BPE, with no cache."""
         # encode_batch_fast skips offset bookkeeping we never use (tokenizers >= 0.20).
         encode_batch = getattr(self._bpe, 'encode_batch_fast', self._bpe.encode_batch)
-        tokens = [encoding.ids for encoding in encode_batch(text, add_special_tokens=False)]
-        return (tokens, clipped) if return_clipped else tokens
+        return [encoding.ids for encoding in encode_batch(text, add_special_tokens=False)]
+
+    def _remember(self, found):
+        if not self.cache_chunks:
+            return
+        with self._cache_lock:
+            self._cache.update(found)
+            excess = len(self._cache) - self.cache_chunks
+            for key in list(itertools.islice(self._cache, max(excess, 0))):
+                del self._cache[key]
 
     # ---------------------------------------------------------------- decoding
 
@@ -300,6 +340,7 @@ class FastTokenizer:
 
     def _set_bpe(self, bpe):
         self._bpe = bpe
+        self.clear_cache()
         vocab = bpe.get_vocab()
         token_bytes = np.empty(len(vocab), dtype=object)
         for token, index in vocab.items():
