@@ -139,8 +139,12 @@ class SimNode(Node):
 
     def on_camera_tick(self) -> None:
         """Render and publish every camera and the success flag."""
+        images = self.env.render()
+        if not self.context.ok():
+            # SIGTERM shut rclpy down while we rendered; publishing now would raise.
+            return
         stamp = self.get_clock().now().to_msg()
-        for cam, image in self.env.render().items():
+        for cam, image in images.items():
             msg = Image(height=image.shape[0], width=image.shape[1], encoding='rgb8',
                         is_bigendian=0, step=image.shape[1] * 3, data=image.tobytes())
             msg.header.stamp = stamp
