@@ -13,7 +13,7 @@ from vla_ros.commands import eval as eval_command
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register this command's options (those of ``eval``, with demo-sized defaults)."""
-    eval_command.add_eval_arguments(parser, episodes=10, out='outputs/demo')
+    eval_command.add_eval_arguments(parser, episodes=9, out='outputs/demo')
 
 
 def run(args: argparse.Namespace) -> int:

@@ -90,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
         from safetensors.torch import load_file
         policy.model.load_state_dict(load_file(str(path / 'model.safetensors')))
 
+    # SIGTERM (a job scheduler, `kill`) ends the run as Ctrl-C does: checkpoint, then exit.
+    import signal
+    signal.signal(signal.SIGTERM, _interrupt)
     result = train(policy.model, samples, cfg, run_dir, policy.save_pretrained, load_weights,
                    resume=resume, progress=not args.no_progress)
     final = run_dir / 'policy'
@@ -104,3 +107,7 @@ def run(args: argparse.Namespace) -> int:
           f'{result.elapsed_s / 60:.1f} min of training; policy: {final}; '
           f'loss curve: {run_dir / "loss_curve.png"}')
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -53,15 +53,16 @@ def plot_loss_curve(csv_path: str | Path, png_path: str | Path, title: str = '')
         return
     steps = np.array([r['step'] for r in rows])
     loss = np.array([r['loss'] for r in rows])
-    # An exponential moving average shows the trend through flow-matching's noisy per-batch
-    # loss (each batch draws fresh noise and times).
+    # An exponential moving average over ~5 rows shows the trend through flow-matching's
+    # noisy loss (each batch draws fresh noise and times) without lagging behind it.
     smooth = np.empty_like(loss)
     acc = loss[0]
     for i, value in enumerate(loss):
-        acc = 0.9 * acc + 0.1 * value
+        acc = 0.7 * acc + 0.3 * value
         smooth[i] = acc
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
-    ax.plot(steps, loss, color='tab:blue', alpha=0.3, lw=0.8, label='loss')
+    ax.plot(steps, loss, color='tab:blue', alpha=0.3, lw=0.8,
+            label='mean over each logging window')
     ax.plot(steps, smooth, color='tab:blue', lw=1.6, label='moving average')
     ax.set_yscale('log')
     ax.set_xlabel('step')
