@@ -476,10 +476,13 @@ def print_size(r: dict[str, Any]) -> None:
 
 
 def markdown(records: list[dict[str, Any]]) -> str:
-    """One Markdown table row per size and setting (what docs/benchmarks.md shows)."""
+    """One Markdown table row per size, setting and implementation (docs/benchmarks.md).
+
+    `load` is the machine's 1-minute load average when the timing started (2 cores).
+    """
     lines = ['| size | dtype | impl | vision ms | prefix ms | step ms | total ms (p90) | '
-             'GFLOP/s vision / prefix / step | ours/LeRobot total |',
-             '| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |']
+             'GFLOP/s vision / prefix / step | ours/LeRobot total | load |',
+             '| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |']
     for r in records:
         for name in ('lerobot', 'ours'):
             if name not in r:
@@ -491,8 +494,9 @@ def markdown(records: list[dict[str, Any]]) -> str:
                 f"| {r['size']} | {dtype} | {name} | {s['vision']['median_s'] * 1e3:.0f} | "
                 f"{s['prefix']['median_s'] * 1e3:.0f} | {s['step']['median_s'] * 1e3:.1f} | "
                 f"{s['total']['median_s'] * 1e3:.0f} ({s['total']['p90_s'] * 1e3:.0f}) | "
-                f"{s['vision']['gflop_per_s']:.0f} / {s['prefix']['gflop_per_s']:.0f} / "
-                f"{s['step']['gflop_per_s']:.0f} | {ratio} |")
+                f"{s['vision']['gflop_per_s']:.3g} / {s['prefix']['gflop_per_s']:.3g} / "
+                f"{s['step']['gflop_per_s']:.3g} | {ratio} | "
+                f"{r.get('load_avg_1min_before', float('nan')):.1f} |")
     return '\n'.join(lines)
 
 
