@@ -87,6 +87,9 @@ def run_node(make_node: Callable[[], Node], spin: Callable[[Node], None] | None 
         code = 1
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:  # noqa: B902 - rclpy raises its own errors once a signal shut it down
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             node.destroy_node()
