@@ -40,12 +40,13 @@ class ChunkSamples:
     """
 
     def __init__(self, episodes: Sequence[EpisodeArrays], policy, chunk_size: int,
-                 augment_shift_px: int = 0):
+                 augment_shift_px: int = 0, state_noise_std: float = 0.0):
         if not episodes:
             raise ValueError('episodes: empty: need at least one episode to train on')
         self.policy = policy
         self.chunk_size = int(chunk_size)
         self.shift = int(augment_shift_px)
+        self.state_noise_std = float(state_noise_std)
         self.cameras = sorted(episodes[0].images)
         self.images = {c: np.concatenate([e.images[c] for e in episodes]) for c in self.cameras}
         self.state = np.concatenate([e.state for e in episodes]).astype(np.float32)
@@ -70,6 +71,11 @@ class ChunkSamples:
         images = {c: self._augment(self.images[c][index], rng) for c in self.cameras}
         instructions = [self.instructions[e] for e in self.frame_episode[index]]
         batch = dict(self.policy.prepare_batch(images, self.state[index], instructions))
+        if self.state_noise_std:
+            # Only the real entries: the zero padding must stay zero, as at inference.
+            real = self.state.shape[1]
+            noise = rng.normal(0.0, self.state_noise_std, size=(batch_size, real))
+            batch['state'][:, :real] += torch.from_numpy(noise.astype(np.float32))
         actions = self.policy.normalize_actions(torch.from_numpy(self.action[steps]))
         batch['actions'] = actions.to(torch.float32)
         batch['action_is_pad'] = torch.from_numpy(is_pad)

@@ -32,6 +32,10 @@ class TrainConfig:
     keep_checkpoints: int = param(2, 'Newest step checkpoints kept on disk.')
     augment_shift_px: int = param(
         4, 'Random image translation for augmentation, at model resolution [px]; 0: off.')
+    state_noise_std: float = param(
+        0.0, 'Gaussian noise added to the normalized joint state of each sample (in state '
+        'standard deviations): the expert never leaves its path, so without it a policy can '
+        'learn to extrapolate the state and ignore the images; 0: off.')
     seed: int = param(0, 'Seed of initialisation, sampling and augmentation.')
     num_threads: int = param(0, "torch CPU threads; 0: torch's default.")
     max_time_s: float = param(
@@ -40,7 +44,7 @@ class TrainConfig:
 
     def __post_init__(self):
         require_finite(self, 'learning_rate', 'min_learning_rate', 'weight_decay',
-                       'grad_clip_norm', 'max_time_s')
+                       'grad_clip_norm', 'max_time_s', 'state_noise_std')
         require_choice(self, 'model_preset', ('demo', 'tiny', 'smolvla_base'))
         require_choice(self, 'action_mode', ('absolute',))
         require(self, 'image_size', 16 <= self.image_size <= 1024, 'must be in [16, 1024]')
@@ -57,5 +61,6 @@ class TrainConfig:
         require(self, 'weight_decay', self.weight_decay >= 0, 'must be >= 0')
         require(self, 'grad_clip_norm', self.grad_clip_norm >= 0, 'must be >= 0')
         require(self, 'augment_shift_px', self.augment_shift_px >= 0, 'must be >= 0')
+        require(self, 'state_noise_std', self.state_noise_std >= 0, 'must be >= 0')
         require(self, 'num_threads', self.num_threads >= 0, 'must be >= 0')
         require(self, 'max_time_s', self.max_time_s >= 0, 'must be >= 0')
