@@ -1,5 +1,20 @@
 #!/usr/bin/env python3
-"""Benchmark the action tokenizers: FAST vs binning, and FAST vs LeRobot's reference.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Benchmark the action tokenizers: FAST vs binning, and FAST vs LeRobot's reference.
 
 Measures on realistic action chunks: tokens per chunk, reconstruction error (max and RMS, in
 normalized units) and batched encode / decode throughput. Until recorded sim demonstrations
@@ -91,7 +106,8 @@ json.dump({'module': module, 'lerobot_version': getattr(lerobot, '__version__', 
 
 
 def synthetic_chunks(n_episodes, horizon, action_dim, seed, episode_steps=300, stride=5):
-    """Chunks from smooth multi-joint episodes: waypoints joined by minimum-jerk segments.
+    """
+    Chunks from smooth multi-joint episodes: waypoints joined by minimum-jerk segments.
 
     The last dimension is a gripper that opens and closes with a short smooth transition;
     the others are joints in radians with 0.005 rad of white noise (teleoperation jitter).
@@ -138,7 +154,8 @@ def errors(decoded, target):
 
 
 def measure(tokenizer, eval_chunks, normalize, repeats):
-    """Token counts, errors (normalized units) and batched timings of one tokenizer.
+    """
+    Token counts, errors (normalized units) and batched timings of one tokenizer.
 
     Encoding is timed cold: a tokenizer with an encode cache has it cleared before each call.
     """
@@ -283,7 +300,7 @@ def main(argv=None):
 
 
 def markdown(report):
-    """The docs table and the LeRobot comparison as Markdown."""
+    """Return the docs table and the LeRobot comparison as Markdown."""
     n = report['eval_chunks']
     lines = [f"{n} held-out chunks of {report['horizon']} steps x {report['action_dim']} dims "
              f"({report['data']}); FAST fitted on {report['fit_chunks']} chunks "

@@ -1,4 +1,19 @@
-"""Chunk executor benchmark: per-tick cost and a replay of late, disagreeing chunks.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Chunk executor benchmark: per-tick cost and a replay of late, disagreeing chunks.
 
     python benchmarks/executor.py [--ticks 10000] [--plot docs/executor_boundaries.png]
 
@@ -29,7 +44,7 @@ NAMES = tuple(f'joint{i + 1}' for i in range(J))
 
 
 def reference(t):
-    """The motion the policy is after, (..., J)."""
+    """Return the motion the policy is after, (..., J)."""
     t = np.asarray(t)[..., None]
     k = np.arange(J)
     return 0.6 * np.sin(0.9 * t + k) + 0.2 * np.sin(2.3 * t + 0.5 * k)

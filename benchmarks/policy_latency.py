@@ -1,5 +1,20 @@
 #!/usr/bin/env python3
-"""Time one SmolVLA action chunk stage by stage: ours, and LeRobot's on the same weights.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Time one SmolVLA action chunk stage by stage: ours, and LeRobot's on the same weights.
 
 Stages of ``sample_actions`` (batch 1): **vision** (SigLIP + connector, every camera),
 **prefix** (embeddings, masks, the VLM prefill that fills the key/value cache, and whatever an
@@ -77,7 +92,8 @@ DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16}
 # FLOPs: multiply-adds count 2, attention counted dense (masked scores included).
 
 def stage_flops(c: SmolVLAConfig, cameras: int, lang: int) -> dict[str, float]:
-    """Count the FLOPs of the vision, the prefix and one denoising step at batch 1.
+    """
+    Count the FLOPs of the vision, the prefix and one denoising step at batch 1.
 
     Only the work the actions depend on: the prefix stops after the last layer's keys and
     values (its attention output and MLP feed nothing), and the cross-attention layers'
@@ -161,7 +177,8 @@ class StageClock:
 
 @torch.no_grad()
 def randomize(module: torch.nn.Module, seed: int) -> None:
-    """Seeded weights that keep activations O(1) at any depth, unlike a 0.02 init.
+    """
+    Seeded weights that keep activations O(1) at any depth, unlike a 0.02 init.
 
     Matrices N(0, 1/fan_in); norm scales 1 + 0.1 N; biases 0.1 N; token embeddings
     N(0, 1/D) (they are scaled by sqrt(D)); position embeddings N(0, 0.25). Applied by name
@@ -353,7 +370,8 @@ def summarize(times: list[dict[str, Any]], flops: dict[str, float]) -> dict[str,
 
 def measure(runners: list[Runner], inputs: dict[str, Any], device: torch.device,
             warmup: int, repeats: int) -> None:
-    """Warm up each runner, then record `repeats` chunks each, interleaved, order alternating.
+    """
+    Warm up each runner, then record `repeats` chunks each, interleaved, order alternating.
 
     Alternating the order (A B, B A, ...) keeps a slow drift of a shared machine (other jobs,
     thermal state) from favouring whichever implementation always runs first.
@@ -476,7 +494,8 @@ def print_size(r: dict[str, Any]) -> None:
 
 
 def markdown(records: list[dict[str, Any]]) -> str:
-    """One Markdown table row per size, setting and implementation (docs/benchmarks.md).
+    """
+    One Markdown table row per size, setting and implementation (docs/benchmarks.md).
 
     `load` is the machine's 1-minute load average when the timing started (2 cores).
     """

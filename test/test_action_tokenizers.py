@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """FAST tokenizer, DCT compression and quantile normalization (vla_ros.action_tokenizers)."""
 
 import json
@@ -326,7 +340,7 @@ def test_whole_batch_and_per_sequence_decoding_agree(fitted):
 # ------------------------------------------------------------------------- encode cache
 
 def plain_ids(tokenizer, chunks):
-    """HF's own batched encode of the chunks' code strings, bypassing the cache."""
+    """Encode with HF's own batched encode of the chunks' code strings, bypassing the cache."""
     codes = np.clip(tokenizer.dct_codes(chunks), tokenizer.min_code, tokenizer.max_code)
     codes -= tokenizer.min_code
     text = [''.join(map(chr, row)) for row in codes]

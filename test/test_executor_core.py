@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Chunk executor core: interpolation, blending, limits, URDF, messages and the executor."""
 
 from types import SimpleNamespace as NS  # noqa: N814 - short, like a message type
@@ -243,7 +257,7 @@ def make(**kw):
 
 
 def started(mode='crossfade', **kw):
-    """An executor on a sine (chunk until 0.58 s), started on it at t=0, run until t=0.4."""
+    """Return an executor on a sine (chunk until 0.58 s), started on it at t=0, run until t=0.4."""
     ex = make(blend_mode=mode, **kw)
     assert ex.submit(sine_chunk(0.0, horizon=30), 0.0).accepted
     first = sine_chunk(0.0).positions[0]

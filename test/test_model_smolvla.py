@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """SmolVLA on tiny configs: equivalences, not just shapes."""
 
 import math
@@ -139,7 +153,8 @@ def test_training_time_is_beta_1_5_1_in_range():
 # The model.
 
 def reference_velocity(model, batch, x_t, time):
-    """Recompute the prefix and the expert as one joint sequence, no cache (LeRobot training).
+    """
+    Recompute the prefix and the expert as one joint sequence, no cache (LeRobot training).
 
     Written independently of the cached path: one boolean mask over [prefix ; actions],
     explicit softmax attention with the KV heads repeated.

@@ -1,4 +1,19 @@
-"""Typed configuration: one frozen dataclass per node or component.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Typed configuration: one frozen dataclass per node or component.
 
 Every field has a default, a unit in its name where it has one, and a help string (the ROS
 parameter description). Values reach a dataclass through one code path, `from_mapping`, whether
@@ -114,7 +129,8 @@ def from_mapping(cls: type, values: Mapping[str, Any], base: Any = None) -> Any:
 
 
 def load_yaml(path: str | Path) -> dict[str, dict[str, Any]]:
-    """Read a parameter file into ``{section: {key: value}}``.
+    """
+    Read a parameter file into ``{section: {key: value}}``.
 
     Accepts the ROS 2 layout (``node: {ros__parameters: {...}}``, where the node key may carry a
     namespace such as ``/arm/chunk_executor`` or be the wildcard ``/**``) and the plain layout
@@ -160,7 +176,8 @@ def parse_override(text: str) -> tuple[str, str, Any]:
 
 def load_config(cls: type, files: Iterable[str | Path] = (),
                 overrides: Iterable[str] = ()) -> Any:
-    """Build `cls` from defaults, then each YAML file's section, then ``--set`` overrides.
+    """
+    Build `cls` from defaults, then each YAML file's section, then ``--set`` overrides.
 
     Sections for other components are ignored, so one file can configure several nodes; a
     section name is the node name (`cls.SECTION`) or its short alias (`cls.ALIAS`).
@@ -179,7 +196,8 @@ def load_config(cls: type, files: Iterable[str | Path] = (),
 
 
 def check_sections(files: Iterable[str | Path], overrides: Iterable[str] = ()) -> list[Any]:
-    """Validate every known section in `files` and `overrides`; return the built configs.
+    """
+    Validate every known section in `files` and `overrides`; return the built configs.
 
     An unknown section is an error with a did-you-mean, so a typo in a node name cannot silently
     leave a node on its defaults.

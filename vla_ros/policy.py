@@ -1,4 +1,19 @@
-"""Observation -> action chunk: the one place that turns robot data into model tensors.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Observation -> action chunk: the one place that turns robot data into model tensors.
 
 `Policy` resizes and pads camera images, tokenizes the instruction, normalizes and pads the
 joint state, samples the model, unnormalizes the actions and returns an `ActionChunk` in the
@@ -50,7 +65,8 @@ class Observation:
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """How the model's inputs and outputs map onto a robot.
+    """
+    How the model's inputs and outputs map onto a robot.
 
     ``camera_names`` is the model's camera order (observation image keys); ``joint_names``
     the action columns; ``state_names`` the state entries (empty: ``joint_names``).
@@ -195,7 +211,8 @@ class Policy:
 
     def normalize_actions(self, actions: np.ndarray,
                           state: np.ndarray | None = None) -> torch.Tensor:
-        """(B, H, A) raw actions -> (B, H, max_action_dim) normalized, zero-padded tensor.
+        """
+        (B, H, A) raw actions -> (B, H, max_action_dim) normalized, zero-padded tensor.
 
         With ``action_mode='delta'`` the (B, S) `state` is subtracted first.
         """
@@ -217,7 +234,8 @@ class Policy:
 
     def prepare_batch(self, images: Mapping[str, np.ndarray], state: np.ndarray,
                       instructions: Sequence[str]) -> dict[str, Any]:
-        """Model inputs from raw data: uint8 (B, H, W, 3) per camera, (B, S) state, B texts.
+        """
+        Model inputs from raw data: uint8 (B, H, W, 3) per camera, (B, S) state, B texts.
 
         Returns ``images``, ``img_masks``, ``lang_tokens``, ``lang_masks`` and ``state`` as
         `SmolVLA.sample_actions` and `SmolVLA.compute_loss` take them (add ``actions`` from
@@ -245,7 +263,8 @@ class Policy:
 
     @torch.no_grad()
     def predict_chunk(self, obs: Observation, noise: torch.Tensor | None = None) -> ActionChunk:
-        """Predict the action chunk for one observation (unnormalized, robot joint order).
+        """
+        Predict the action chunk for one observation (unnormalized, robot joint order).
 
         Step k of the chunk is the target for ``obs.stamp + k * spec.action_dt_s``. `noise`
         (1, chunk_size, max_action_dim) makes the sample deterministic.
@@ -296,7 +315,8 @@ class Policy:
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str = 'cpu', dtype: str = 'float32',
                         vlm_path: str | Path | None = None, **spec_overrides: Any) -> 'Policy':
-        """Load our checkpoint directory or, detected by its config.json, a LeRobot one.
+        """
+        Load our checkpoint directory or, detected by its config.json, a LeRobot one.
 
         For a LeRobot checkpoint the cameras are its ``observation.images.*`` features (the
         prefix dropped), the joints ``joint_0..`` unless `spec_overrides` names them, and the

@@ -1,4 +1,19 @@
-"""Camera images -> SmolVLA pixels: resize keeping the aspect ratio, pad, scale to [-1, 1].
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Camera images -> SmolVLA pixels: resize keeping the aspect ratio, pad, scale to [-1, 1].
 
 Follows LeRobot's SmolVLA preprocessing exactly: uint8 / 255, bilinear resize (no
 antialiasing) so that the image fits, black padding on the LEFT and TOP, then ``2x - 1``.
@@ -13,7 +28,8 @@ import torch.nn.functional as F  # noqa: N812
 
 def resize_with_pad(images: torch.Tensor, height: int, width: int,
                     pad_value: float = 0.0) -> torch.Tensor:
-    """Resize float (B, C, H, W) to fit (height, width) keeping aspect; pad left and top.
+    """
+    Resize float (B, C, H, W) to fit (height, width) keeping aspect; pad left and top.
 
     The scaled side is truncated (``int``), as LeRobot does, so a portrait 160x100 image
     fitted to 192x192 becomes 192x120 plus 72 padded columns on the left.

@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Uniform-bin action tokenizer, as OpenVLA (Kim et al. 2024, arXiv 2406.09246) uses."""
 
 import json
@@ -14,13 +28,14 @@ _FORMAT_VERSION = 1
 
 
 class BinTokenizer:
-    """One token per action value: normalize, clip to [-1, 1], pick one of ``n_bins`` bins.
+    """
+    One token per action value: normalize, clip to [-1, 1], pick one of ``n_bins`` bins.
 
     A chunk (T, D) becomes T * D tokens, time-major (step 0's dimensions, then step 1's, ...).
     Decoding returns bin centers, so the round-trip error in normalized units is at most half
     a bin (1 / n_bins) for values inside the 1st/99th percentile range.
 
-    Args:
+    Inputs:
         n_bins: number of uniform bins over [-1, 1].
         vocab_size: None for ids 0 .. n_bins - 1 (id = bin). Otherwise ids take the last
             ``n_bins`` ids of a language model's vocabulary, as OpenVLA overwrites its least
@@ -45,7 +60,7 @@ class BinTokenizer:
 
     @property
     def action_dim(self):
-        """Action dimension D the statistics were fitted on."""
+        """Return the action dimension D the statistics were fitted on."""
         self._require_fitted('action_dim')
         return self.normalizer.action_dim
 
@@ -64,7 +79,8 @@ class BinTokenizer:
         return ids.tolist()
 
     def decode(self, tokens, horizon, action_dim):
-        """Decode a batch of token-id sequences into (B, horizon, action_dim) bin centers.
+        """
+        Decode a batch of token-id sequences into (B, horizon, action_dim) bin centers.
 
         Never raises on sequence content: a sequence of the wrong length, with non-integer
         ids or ids outside this tokenizer's range, is flagged (``valid`` False, actions NaN,

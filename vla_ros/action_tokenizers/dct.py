@@ -1,4 +1,19 @@
-"""DCT compression of a signal: keep the largest coefficients, measure what is lost.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+DCT compression of a signal: keep the largest coefficients, measure what is lost.
 
 The idea behind FAST (Pertsch et al. 2025, arXiv 2501.09747): smooth action trajectories
 concentrate their energy in a few low-frequency DCT-II coefficients, so most coefficients can
@@ -15,9 +30,10 @@ from .normalization import check_finite
 
 @dataclass(frozen=True, eq=False)
 class DctCompression:
-    """Result of :func:`dct_compress`.
+    """
+    Result of :func:`dct_compress`.
 
-    Attributes:
+    Fields:
         coefficients: orthonormal DCT-II of the signal along axis 0, same shape as the signal.
         kept: boolean mask over ``coefficients``, True where a coefficient was kept.
         reconstruction: inverse DCT of the kept coefficients (the others set to zero).
@@ -36,21 +52,22 @@ class DctCompression:
 
     @property
     def n_kept(self):
-        """Number of coefficients kept."""
+        """Return the number of coefficients kept."""
         return int(self.kept.sum())
 
 
 def dct_compress(signal, keep=None, energy=None):
-    """Keep the ``keep`` largest-magnitude DCT coefficients, or enough for ``energy``.
+    """
+    Keep the ``keep`` largest-magnitude DCT coefficients, or enough for ``energy``.
 
-    Args:
+    Inputs:
         signal: array of shape (T,) or (T, D); the DCT runs along time (axis 0) and the
             coefficients of all dimensions compete for the kept slots.
         keep: number of coefficients to keep, 1 <= keep <= signal.size.
         energy: alternatively, the fraction in (0, 1] of the total energy (sum of squared
             coefficients) the kept coefficients must reach; the fewest that do are kept.
 
-    Returns:
+    Result:
         A :class:`DctCompression`. Because the orthonormal DCT is an isometry, ``rms_error``
         equals the root of the dropped energy divided by ``signal.size``.
 

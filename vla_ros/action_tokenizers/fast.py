@@ -1,4 +1,19 @@
-"""FAST action tokenizer: quantile normalization, DCT, quantization, byte-pair encoding.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+FAST action tokenizer: quantile normalization, DCT, quantization, byte-pair encoding.
 
 Pertsch et al., "FAST: Efficient Action Tokenization for Vision-Language-Action Models",
 arXiv 2501.09747. The BPE stage is set up like physical-intelligence/fast's
@@ -33,7 +48,8 @@ _MAX_CODE_RANGE = 0xD800
 
 
 def _byte_to_symbol():
-    """Return GPT-2's byte-level alphabet, one character per byte value.
+    """
+    Return GPT-2's byte-level alphabet, one character per byte value.
 
     Printable Latin-1 bytes stand for themselves; the rest are shifted to 256, 257, ... in
     byte order (Radford et al. 2019, as HF tokenizers' ByteLevel does).
@@ -54,14 +70,15 @@ _SYMBOL_TO_BYTE = {symbol: byte for byte, symbol in enumerate(_BYTE_TO_SYMBOL)}
 
 
 class FastTokenizer:
-    """Frequency-space action tokenizer (FAST) for autoregressive VLAs.
+    """
+    Frequency-space action tokenizer (FAST) for autoregressive VLAs.
 
     Encoding a chunk (T, D): normalize each dimension from its 1st/99th percentiles, take the
     orthonormal DCT-II along time, multiply by ``scale``, round half to even, flatten
     low-frequency first (coefficient 0 of every dimension, then 1, ...), clip into the code
     range seen in :meth:`fit`, map to characters and apply the fitted BPE.
 
-    Args:
+    Inputs:
         scale: quantization scale; the per-chunk RMS round-trip error in normalized units is
             at most 0.5 / scale when no code had to be clipped.
         vocab_size: BPE vocabulary size to train for (alphabet + merges). A few byte
@@ -140,13 +157,13 @@ class FastTokenizer:
 
     @property
     def n_tokens(self):
-        """Number of token ids this tokenizer can emit (ids are 0 .. n_tokens - 1)."""
+        """Return the number of token ids this tokenizer can emit (ids are 0 .. n_tokens - 1)."""
         self._require_fitted('n_tokens')
         return len(self._token_bytes)
 
     @property
     def action_dim(self):
-        """Action dimension D the statistics were fitted on."""
+        """Return the action dimension D the statistics were fitted on."""
         self._require_fitted('action_dim')
         return self.normalizer.action_dim
 
@@ -158,7 +175,8 @@ class FastTokenizer:
         return self._raw_codes(self._check_chunks(chunks, 'dct_codes'))
 
     def encode(self, chunks, return_clipped=False):
-        """Tokenize chunks of shape (B, T, D) (or one (T, D)) into lists of token ids.
+        """
+        Tokenize chunks of shape (B, T, D) (or one (T, D)) into lists of token ids.
 
         NaN/inf input raises ValueError. Codes outside the fitted range are clipped into it
         (logged as a warning); with ``return_clipped`` a (B,) bool array saying which chunks
@@ -211,7 +229,8 @@ class FastTokenizer:
     # ---------------------------------------------------------------- decoding
 
     def decode(self, tokens, horizon, action_dim):
-        """Decode a batch of token-id sequences into (B, horizon, action_dim) actions.
+        """
+        Decode a batch of token-id sequences into (B, horizon, action_dim) actions.
 
         Never raises on sequence content: an empty, truncated or overlong sequence, an unknown
         id, a byte sequence that is not whole characters, or a code outside the fitted range
@@ -240,7 +259,8 @@ class FastTokenizer:
         return Decoded(actions=actions, valid=valid, reasons=reasons)
 
     def _decode_well_formed(self, tokens, n_codes):
-        """Codes (B, n_codes) of the whole batch at once if every sequence is well formed.
+        """
+        Codes (B, n_codes) of the whole batch at once if every sequence is well formed.
 
         Returns None at the first irregularity of any kind; the per-sequence path then finds
         which sequences are invalid and why.
@@ -381,7 +401,8 @@ def _codes_to_text(codes):
 
 
 def _token_to_bytes(token):
-    """Bytes a token stands for, as the HF byte-level decoder reads it.
+    """
+    Bytes a token stands for, as the HF byte-level decoder reads it.
 
     Tokens from the raw initial alphabet that are not byte-level symbols (e.g. chr(0)) are
     never produced by encoding; the HF decoder reads them as their own UTF-8 bytes.
@@ -392,7 +413,8 @@ def _token_to_bytes(token):
 
 
 def _with_all_code_bytes(bpe, code_range):
-    """Append the byte symbols of codes 0..code_range-1 that training never saw.
+    """
+    Append the byte symbols of codes 0..code_range-1 that training never saw.
 
     The reference silently drops such codes at encode. Appending after training keeps every
     trained id (and so every token of a chunk made of seen codes) unchanged.

@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Per-dimension quantile normalization of actions to [-1, 1]."""
 
 from dataclasses import dataclass
@@ -11,14 +25,15 @@ _MIN_HALF_RANGE = 1e-8
 
 @dataclass(frozen=True, eq=False)
 class QuantileNormalizer:
-    """Maps each action dimension's [low, high] percentile range onto [-1, 1].
+    """
+    Maps each action dimension's [low, high] percentile range onto [-1, 1].
 
     FAST (Pertsch et al. 2025, Sec. V-A) and OpenVLA both normalize with the 1st and 99th
     percentiles so that rare outliers do not squeeze the bulk of the data into a few
     quantization levels. Values beyond the percentiles land outside [-1, 1] unless
     ``normalize(..., clip=True)`` is asked for.
 
-    Attributes:
+    Fields:
         low: per-dimension lower percentile, shape (D,).
         high: per-dimension upper percentile, shape (D,).
 
@@ -69,7 +84,7 @@ class QuantileNormalizer:
 
     @property
     def action_dim(self):
-        """Number of action dimensions D."""
+        """Return the number of action dimensions D."""
         return self.low.shape[0]
 
     @property

@@ -1,4 +1,19 @@
-"""How a new chunk takes over from the trajectory being executed.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+How a new chunk takes over from the trajectory being executed.
 
 Blending happens on the new chunk's action steps (knots), before interpolation, so the executed
 trajectory stays one piecewise polynomial and a control tick evaluates only one of them. The
@@ -24,7 +39,8 @@ BLEND_MODES = ('replace', 'crossfade', 'weighted_average')
 def new_chunk_weight(mode: str, times: np.ndarray, t_switch: float, old_end: float,
                      crossfade_s: float, old_chunk_weight: float
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Weight of the new chunk at `times` and its time derivative, both (M,).
+    """
+    Weight of the new chunk at `times` and its time derivative, both (M,).
 
     `old_end` is the time the old trajectory runs out (``-inf`` when there is none).
     """
@@ -47,7 +63,8 @@ def new_chunk_weight(mode: str, times: np.ndarray, t_switch: float, old_end: flo
 
 def blend(old_p: np.ndarray, old_v: np.ndarray, new_p: np.ndarray, new_v: np.ndarray | None,
           w: np.ndarray, dw: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Mix positions (M, J) with per-row weights; velocities too when the chunk has them.
+    """
+    Mix positions (M, J) with per-row weights; velocities too when the chunk has them.
 
     The velocity of ``(1 - w) old + w new`` includes ``dw (new - old)``: the crossfade itself
     moves the arm, and dropping that term would make the knot velocities disagree with the

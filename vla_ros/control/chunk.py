@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """An action chunk: a short trajectory of joint targets anchored at an observation time."""
 
 from __future__ import annotations
@@ -13,7 +27,8 @@ class ChunkError(ValueError):
 
 @dataclass(frozen=True)
 class ActionChunk:
-    """Joint targets the policy predicted from one observation.
+    """
+    Joint targets the policy predicted from one observation.
 
     Step ``k`` is the target for time ``t0 + k * dt``: step 0 belongs to the observation time
     itself (the action a teleoperator would have commanded at that frame), so a
@@ -57,7 +72,7 @@ class ActionChunk:
 
     @property
     def horizon(self) -> int:
-        """Number of steps."""
+        """Return the number of steps."""
         return self.positions.shape[0]
 
     @property

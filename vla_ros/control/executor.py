@@ -1,4 +1,19 @@
-"""The chunk executor: a stream of late, overlapping action chunks in, limited commands out.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The chunk executor: a stream of late, overlapping action chunks in, limited commands out.
 
 Time is always passed in, never read from a clock, so tests and simulations are deterministic.
 
@@ -165,7 +180,8 @@ class ChunkExecutor:
     # ---------------------------------------------------------------------------- output
 
     def tick(self, now: float, measured=None) -> Command | None:
-        """The command for time `now`; None while there is nothing to command yet.
+        """
+        Return the command for time `now`; None while there is nothing to command yet.
 
         `measured` (J,) joint positions in command order are needed once, to start: the first
         command begins there and ramps to the first chunk within the limits.
@@ -269,7 +285,7 @@ class ChunkExecutor:
 
 
 def expand(cfg: ExecutorConfig, name: str, joints: int) -> np.ndarray:
-    """A config list as one value per joint: one value applies to all."""
+    """Return a config list as one value per joint: one value applies to all."""
     value = getattr(cfg, name)
     if len(value) not in (1, joints):
         raise ConfigError(f'{cfg.SECTION}.{name}={show(value)}: needs one value or one per '

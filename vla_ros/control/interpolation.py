@@ -1,4 +1,19 @@
-"""Piecewise polynomials through action steps: linear, cubic (C1) and quintic (C2).
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Piecewise polynomials through action steps: linear, cubic (C1) and quintic (C2).
 
 A `PiecewisePolynomial` runs through knots at ``t_start, t_start + h0, t_start + h0 + dt, ...``:
 the first interval is free (it joins the command being executed to the next action step of a
@@ -16,7 +31,8 @@ _NCOEF = 6   # every order is stored as a degree-5 polynomial so one evaluation 
 
 def knot_derivative(values: np.ndarray, h: np.ndarray, first: np.ndarray | None = None
                     ) -> np.ndarray:
-    """Estimate d/dt at every knot of `values` (N, J) with interval lengths `h` (N-1,).
+    """
+    Estimate d/dt at every knot of `values` (N, J) with interval lengths `h` (N-1,).
 
     Interior knots use the three-point formula that is exact for quadratics on uneven spacing;
     the last knot uses the backward difference; the first uses `first` when given (the state of
@@ -34,7 +50,8 @@ def knot_derivative(values: np.ndarray, h: np.ndarray, first: np.ndarray | None 
 
 def segment_coefficients(h: np.ndarray, p: np.ndarray, v: np.ndarray, a: np.ndarray,
                          order: int) -> np.ndarray:
-    """Power-basis coefficients (N-1, 6, J) of each segment in local time ``0 <= tau <= h``.
+    """
+    Power-basis coefficients (N-1, 6, J) of each segment in local time ``0 <= tau <= h``.
 
     `p`, `v`, `a` (N, J) are position, velocity and acceleration at the knots. Order 1 ignores
     `v` and `a`; order 3 is the cubic Hermite segment; order 5 matches all three at both ends,
@@ -65,7 +82,8 @@ def segment_coefficients(h: np.ndarray, p: np.ndarray, v: np.ndarray, a: np.ndar
 
 
 class PiecewisePolynomial:
-    """Position and velocity of a piecewise polynomial over absolute time.
+    """
+    Position and velocity of a piecewise polynomial over absolute time.
 
     Knot ``0`` is at `t_start`, knot ``1`` at ``t_start + h0``, knot ``k`` at
     ``t_start + h0 + (k - 1) * dt``.
@@ -91,7 +109,8 @@ class PiecewisePolynomial:
     def through(cls, t_start: float, h0: float, dt: float, positions: np.ndarray,
                 order: int, v_start: np.ndarray, a_start: np.ndarray | None = None,
                 velocities: np.ndarray | None = None) -> 'PiecewisePolynomial':
-        """Fit the knots `positions` (N, J), N >= 2, starting in state (`v_start`, `a_start`).
+        """
+        Fit the knots `positions` (N, J), N >= 2, starting in state (`v_start`, `a_start`).
 
         Knot velocities are `velocities` (N, J; row 0 is ignored) when given, else estimated
         from the positions; knot accelerations (quintic only) are estimated from those.

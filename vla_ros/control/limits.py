@@ -1,4 +1,19 @@
-"""Joint limits applied to every command, at the nominal control period.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Joint limits applied to every command, at the nominal control period.
 
 The limiter computes each command from the previous one with the nominal period ``T`` (never
 the measured tick interval), so a late or early timer tick cannot make a step look slower than
@@ -58,7 +73,8 @@ class JointLimits:
 
 def braking_speed(distance: np.ndarray, a_t: np.ndarray, k2: np.ndarray, inv_period: float
                   ) -> np.ndarray:
-    """Largest speed that can still stop within `distance` (>= 0), tick by tick.
+    """
+    Largest speed that can still stop within `distance` (>= 0), tick by tick.
 
     Speeds ``v, v - aT, ..., v - n aT`` cover ``T ((n + 1) v - aT n (n + 1) / 2)``, the last
     one ``<= aT`` so the next tick may be at rest; n comes from the continuous solution of
@@ -94,7 +110,8 @@ class CommandLimiter:
 
     def within(self, p_target: list[float], p_prev: list[float], v_prev: list[float]
                ) -> list[float] | None:
-        """Velocities reaching `p_target` this tick if no limit binds there, else None.
+        """
+        Velocities reaching `p_target` this tick if no limit binds there, else None.
 
         The common case, checked with plain floats because it runs every tick.
         """

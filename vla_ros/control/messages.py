@@ -1,4 +1,19 @@
-"""Messages to chunks and back, without ROS: duck-typed on the message fields.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Messages to chunks and back, without ROS: duck-typed on the message fields.
 
 `chunk_from_trajectory` reads anything shaped like ``trajectory_msgs/JointTrajectory``
 (``header.stamp.sec/nanosec``, ``joint_names``, ``points[i].positions``, ``.velocities``,
@@ -35,7 +50,8 @@ def to_seconds(stamp) -> float:
 
 def chunk_from_trajectory(msg, known_joints=None, now: float | None = None,
                           max_future_s: float = math.inf) -> ActionChunk:
-    """Convert a JointTrajectory whose header stamp is the observation time.
+    """
+    Convert a JointTrajectory whose header stamp is the observation time.
 
     Step k's absolute time is ``stamp + time_from_start[k]``; the chunk keeps the message's
     joint order. Raises `MalformedChunk` naming the problem: ``empty``, ``unknown joints``,

@@ -1,4 +1,19 @@
-"""The absolute timeline: a chunk's step k belongs to ``t0 + k * dt``, whenever it arrives.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The absolute timeline: a chunk's step k belongs to ``t0 + k * dt``, whenever it arrives.
 
 A chunk reaches the executor after the inference delay, so its first steps lie in the past;
 they are skipped, never replayed (latency compensation). What is left is joined to the command
@@ -19,7 +34,8 @@ from vla_ros.control.interpolation import PiecewisePolynomial
 
 
 def first_future_step(chunk: ActionChunk, t_switch: float) -> int:
-    """Index of the first step far enough after `t_switch` to aim for; H if none.
+    """
+    Index of the first step far enough after `t_switch` to aim for; H if none.
 
     A step less than half a chunk step after the switch is skipped: joining the current command
     to it would need an arbitrarily short, steep first segment.
@@ -32,7 +48,7 @@ def first_future_step(chunk: ActionChunk, t_switch: float) -> int:
 
 
 def remaining_steps(chunk: ActionChunk | None, now: float) -> int:
-    """Number of the chunk's steps still in the future at `now`."""
+    """Return the number of the chunk's steps still in the future at `now`."""
     if chunk is None:
         return 0
     passed = math.floor((now - chunk.t0) / chunk.dt) + 1
@@ -43,7 +59,8 @@ def build_plan(chunk: ActionChunk, t_switch: float, p_start: np.ndarray, v_start
                a_start: np.ndarray, old: PiecewisePolynomial | None, *, mode: str,
                order: int, crossfade_s: float, old_chunk_weight: float
                ) -> PiecewisePolynomial | None:
-    """Plan from the command at `t_switch` through the chunk's future steps; None if none.
+    """
+    Plan from the command at `t_switch` through the chunk's future steps; None if none.
 
     `old` is the plan being executed (None when the arm is starting, stopping or holding):
     the blend modes mix the chunk with it where both cover the same time.

@@ -1,4 +1,19 @@
-"""Joint limits from a URDF's ``<joint><limit lower upper velocity/></joint>`` tags.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Joint limits from a URDF's ``<joint><limit lower upper velocity/></joint>`` tags.
 
 URDF has no acceleration limits; those always come from the parameters. Continuous joints have
 no position bounds; a ``<mimic>`` joint is driven by another one and is never commanded, but its
@@ -17,7 +32,8 @@ class UrdfError(ValueError):
 
 
 def read_urdf_limits(source: str | Path) -> dict[str, dict[str, float]]:
-    """Return ``{joint: {'lower', 'upper', 'velocity'}}`` for every non-fixed joint.
+    """
+    Return ``{joint: {'lower', 'upper', 'velocity'}}`` for every non-fixed joint.
 
     `source` is a path or the URDF text itself (what ``robot_description`` carries). Missing
     attributes are infinite: a continuous joint has ``lower=-inf, upper=inf``.

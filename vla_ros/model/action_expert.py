@@ -1,4 +1,19 @@
-"""The action expert: a narrower Llama decoder that reads the VLM's keys and values.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The action expert: a narrower Llama decoder that reads the VLM's keys and values.
 
 SmolVLA (arXiv 2506.01844, section 3.2) interleaves two kinds of layers. Every
 `self_attn_every_n_layers`-th layer (0, 2, 4, ...) is self-attention over [prefix ; actions],
@@ -53,7 +68,8 @@ class ActionExpert(nn.Module):
         self.norm = RMSNorm(c.expert_hidden_size, c.rms_norm_eps)
 
     def context(self, vlm_kv: KVCache, prefix_pad: torch.Tensor) -> ExpertContext:
-        """Prepare the per-chunk inputs of `forward` from the VLM cache and prefix padding.
+        """
+        Prepare the per-chunk inputs of `forward` from the VLM cache and prefix padding.
 
         `prefix_pad` (B, L_prefix) is true for real prefix tokens. Action tokens see every
         real prefix token and, among themselves, only earlier ones (causal).

@@ -1,4 +1,19 @@
-"""Loading and saving SmolVLA weights: our format, LeRobot checkpoints, SmolVLM2 backbones.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Loading and saving SmolVLA weights: our format, LeRobot checkpoints, SmolVLM2 backbones.
 
 Every source is mapped tensor by tensor onto our parameter names by an explicit key map
 (`lerobot_key_map`, `vlm_key_map`); a load uses every tensor of the map, and reports any that
@@ -86,7 +101,8 @@ def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
 
 def load_mapped(model: torch.nn.Module, tensors: Mapping[str, torch.Tensor],
                 key_map: Mapping[str, str], ignored: Mapping[str, str], source: Path) -> None:
-    """Copy ``tensors[key_map[ours]]`` into each of our parameters, checking everything.
+    """
+    Copy ``tensors[key_map[ours]]`` into each of our parameters, checking everything.
 
     `key_map` maps each of our state-dict keys to the source key; `ignored` maps source keys
     that are knowingly unused to the reason. Anything missing, unexpected or misshapen is
@@ -239,7 +255,8 @@ def backbone_sizes(vlm_config: Mapping[str, Any], source: Path) -> dict[str, Any
 
 
 def find_vlm_dir(name: str, checkpoint: Path) -> Path | None:
-    """Find the local directory of a LeRobot ``vlm_model_name``; never downloads.
+    """
+    Find the local directory of a LeRobot ``vlm_model_name``; never downloads.
 
     Tried in order: the name as a path, the name relative to each parent of the checkpoint
     directory (a repository-relative path), and a Hugging Face hub cache snapshot.
@@ -385,7 +402,8 @@ def is_lerobot_checkpoint(path: str | Path) -> bool:
 
 
 def read_lerobot_stats(directory: str | Path) -> dict[str, Any]:
-    """Mean/std of state and action from a LeRobot checkpoint's processor files.
+    """
+    Mean/std of state and action from a LeRobot checkpoint's processor files.
 
     Returns ``{'state_mean', 'state_std', 'action_mean', 'action_std', 'eps'}``: the state
     statistics of the pre-processor's normalizer, the action statistics of the

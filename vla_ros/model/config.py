@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """SmolVLA hyper-parameters: one dataclass, LeRobot's field names, two presets."""
 
 from __future__ import annotations
@@ -12,7 +26,8 @@ class ModelConfigError(ValueError):
 
 
 def expert_intermediate_size(width: int, multiplier: int = 4, multiple_of: int = 256) -> int:
-    """MLP width of the action expert, as LeRobot derives it from the expert width.
+    """
+    MLP width of the action expert, as LeRobot derives it from the expert width.
 
     Llama's 2/3 * 4 * width rounded up to a multiple of 256: 720 -> 2048, 480 -> 1280.
     """
@@ -22,7 +37,8 @@ def expert_intermediate_size(width: int, multiplier: int = 4, multiple_of: int =
 
 @dataclass
 class SmolVLAConfig:
-    """Every SmolVLA hyper-parameter.
+    """
+    Every SmolVLA hyper-parameter.
 
     Policy fields keep LeRobot's ``SmolVLAConfig`` names; backbone fields are the SmolVLM2
     vision (``vision_*``) and text (``text_*``) sizes that LeRobot reads from the VLM's own
@@ -164,7 +180,7 @@ class SmolVLAConfig:
 
     @property
     def real_action_dim(self) -> int:
-        """Action entries that carry data (the rest is zero padding)."""
+        """Return the action entries that carry data (the rest is zero padding)."""
         return self.action_dim or self.max_action_dim
 
     # ----------------------------------------------------------------------------------------
@@ -177,7 +193,8 @@ class SmolVLAConfig:
 
     @classmethod
     def tiny(cls, **overrides: Any) -> 'SmolVLAConfig':
-        """Return a model of a few hundred kilobytes for tests and from-scratch demos.
+        """
+        Return a model of a few hundred kilobytes for tests and from-scratch demos.
 
         Everything trains (no frozen backbone): a random backbone is of no use frozen.
         """

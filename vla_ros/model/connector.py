@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """SmolVLM connector: pixel shuffle (space-to-depth) then a linear map to the LM width."""
 
 from __future__ import annotations
@@ -9,7 +23,8 @@ from vla_ros.model.config import SmolVLAConfig
 
 
 def pixel_shuffle(x: torch.Tensor, scale_factor: int) -> torch.Tensor:
-    """Fold each r x r block of the patch grid into one token with r^2 times the features.
+    """
+    Fold each r x r block of the patch grid into one token with r^2 times the features.
 
     (B, n*n, D) -> (B, (n/r)^2, D*r^2). The feature order within a token is Idefics3's: the
     r column-neighbours of a row are contiguous, then the next row of the block.

@@ -1,4 +1,19 @@
-"""Flow matching (Lipman et al., arXiv 2210.02747) with the pi0/SmolVLA time convention.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Flow matching (Lipman et al., arXiv 2210.02747) with the pi0/SmolVLA time convention.
 
 Time runs from noise at t = 1 to data at t = 0: ``x_t = t * noise + (1 - t) * actions`` and
 the model learns the velocity ``u = dx_t/dt = noise - actions``. All functions are stateless.
@@ -28,7 +43,8 @@ def interpolate(actions: torch.Tensor, noise: torch.Tensor,
 
 def euler_sample(velocity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                  noise: torch.Tensor, num_steps: int) -> torch.Tensor:
-    """Integrate dx/dt = velocity(x_t, t) from t = 1 (noise) to t = 0 (actions) by Euler.
+    """
+    Integrate dx/dt = velocity(x_t, t) from t = 1 (noise) to t = 0 (actions) by Euler.
 
     Convention: ``dt = -1 / num_steps``; step k evaluates the velocity at
     ``t = 1 + k * dt`` (a float32 tensor (B,)) and updates ``x <- x + dt * v``. `noise` is

@@ -1,4 +1,19 @@
-"""SmolLM2 (Llama) decoder blocks and the VLM text model that encodes the prefix.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+SmolLM2 (Llama) decoder blocks and the VLM text model that encodes the prefix.
 
 The prefix (images, language, state) runs once per action chunk; what the action expert needs
 from it is every layer's post-RoPE keys and values, which `LanguageModel.prefill` returns as a
@@ -34,7 +49,8 @@ class RMSNorm(nn.Module):
 
 def rotary_tables(positions: torch.Tensor, head_dim: int, theta: float,
                   dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return RoPE (cos, sin), each (B, 1, L, head_dim / 2), for integer positions (B, L).
+    """
+    Return RoPE (cos, sin), each (B, 1, L, head_dim / 2), for integer positions (B, L).
 
     RoFormer (arXiv 2104.09864) with the half-split layout of Llama: frequency i is
     theta^(-2i / head_dim). Computed in float32, then cast to the activations' dtype.
@@ -53,7 +69,8 @@ def apply_rotary(x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor]) -> to
 
 
 def additive_mask(allowed: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """Turn a boolean (B, Lq, Lk) mask into the additive (B, 1, Lq, Lk) mask of `attend`.
+    """
+    Turn a boolean (B, Lq, Lk) mask into the additive (B, 1, Lq, Lk) mask of `attend`.
 
     A blocked score gets the dtype's most negative value added, which swamps it, so a fully
     blocked row (a padding query) softmaxes to uniform weights instead of NaN, as in LeRobot.
@@ -65,7 +82,8 @@ def additive_mask(allowed: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
            mask: torch.Tensor) -> torch.Tensor:
-    """Grouped-query attention: q (B, H, Lq, d), k/v (B, H_kv, Lk, d) -> (B, Lq, H * d).
+    """
+    Grouped-query attention: q (B, H, Lq, d), k/v (B, H_kv, Lk, d) -> (B, Lq, H * d).
 
     Query head h reads key/value head h // (H / H_kv). `mask` comes from `additive_mask`.
     """
@@ -76,7 +94,8 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
 
 
 class DecoderLayer(nn.Module):
-    """Llama block: RMSNorm -> attention projections; RMSNorm -> SwiGLU MLP.
+    """
+    Llama block: RMSNorm -> attention projections; RMSNorm -> SwiGLU MLP.
 
     The attention itself is run by the caller (`LanguageModel`, `ActionExpert`), because the
     expert's queries attend to keys that partly come from the VLM.
@@ -133,7 +152,8 @@ class LanguageModel(nn.Module):
 
     def prefill(self, embs: torch.Tensor, allowed: torch.Tensor, positions: torch.Tensor,
                 return_hidden: bool = False) -> tuple[KVCache, torch.Tensor | None]:
-        """Run the prefix (B, L, D_vlm) and return its key/value cache.
+        """
+        Run the prefix (B, L, D_vlm) and return its key/value cache.
 
         `allowed` (B, L, L) says which key each query may attend to; `positions` (B, L) are
         the RoPE positions. The last layer's attention output and MLP only matter for the

@@ -1,4 +1,19 @@
-"""SmolVLA (Shukor et al., arXiv 2506.01844): SmolVLM2 prefix + flow-matching action expert.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+SmolVLA (Shukor et al., arXiv 2506.01844): SmolVLM2 prefix + flow-matching action expert.
 
     images --SigLIP--> pixel shuffle --> 64 tokens/camera --+
     instruction tokens --embedding--------------------------+--> SmolLM2 layers --> KV cache
@@ -32,7 +47,8 @@ from vla_ros.model.vision import VisionEncoder
 
 
 def block_attention(pad: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
-    """Boolean (B, L, L) mask: query i sees key j iff both are real and block_j <= block_i.
+    """
+    Boolean (B, L, L) mask: query i sees key j iff both are real and block_j <= block_i.
 
     `pad` (B, L) is true for real tokens; `blocks` (L,) is non-decreasing. Tokens in one block
     attend bidirectionally, later blocks see earlier ones (big_vision's ``mask_ar`` cumsum).
@@ -42,7 +58,8 @@ def block_attention(pad: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
 
 
 class SmolVLA(nn.Module):
-    """The SmolVLA network: `sample_actions` for inference, `compute_loss` for training.
+    """
+    The SmolVLA network: `sample_actions` for inference, `compute_loss` for training.
 
     ``SmolVLA(config)`` has random weights; `from_lerobot`, `from_pretrained` and `from_vlm`
     load them. Parameter groups are frozen as LeRobot does from ``freeze_vision_encoder``,
@@ -109,7 +126,8 @@ class SmolVLA(nn.Module):
     def embed_prefix(self, images: list[torch.Tensor], img_masks: list[torch.Tensor],
                      lang_tokens: torch.Tensor, lang_masks: torch.Tensor,
                      state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Return prefix embeddings (B, L, D_vlm), padding (B, L) and attention (B, L, L).
+        """
+        Return prefix embeddings (B, L, D_vlm), padding (B, L) and attention (B, L, L).
 
         Layout: [n_img_tokens per camera][language][1 state token]. Image and language
         embeddings are scaled by sqrt(D_vlm) (Gemma/PaliGemma habit kept by SmolVLA); images
@@ -172,7 +190,8 @@ class SmolVLA(nn.Module):
                        lang_tokens: torch.Tensor, lang_masks: torch.Tensor,
                        state: torch.Tensor, noise: torch.Tensor | None = None,
                        num_steps: int | None = None) -> torch.Tensor:
-        """Sample a chunk of normalized, padded actions (B, chunk_size, max_action_dim).
+        """
+        Sample a chunk of normalized, padded actions (B, chunk_size, max_action_dim).
 
         Same contract as LeRobot's ``VLAFlowMatching.sample_actions``: `images` is a list per
         camera of (B, 3, S, S) in [-1, 1] at model resolution, `img_masks` a list of (B,)
@@ -188,7 +207,8 @@ class SmolVLA(nn.Module):
                             num_steps or c.num_steps)
 
     def flow_losses(self, batch: dict[str, Any]) -> torch.Tensor:
-        """Squared velocity errors (B, chunk_size, max_action_dim), float32, unreduced.
+        """
+        Squared velocity errors (B, chunk_size, max_action_dim), float32, unreduced.
 
         `batch` as for `compute_loss`; ``noise`` and ``time`` are drawn when absent.
         """
@@ -205,7 +225,8 @@ class SmolVLA(nn.Module):
         return (self.velocity(x_t, time, ctx) - target).pow(2)
 
     def compute_loss(self, batch: dict[str, Any], reduction: str = 'mean') -> torch.Tensor:
-        """Flow-matching loss of a training batch (a scalar, or (B,) with reduction='none').
+        """
+        Flow-matching loss of a training batch (a scalar, or (B,) with reduction='none').
 
         Keys: ``images`` (list per camera of (B, 3, S, S) in [-1, 1]), ``img_masks`` (list
         of (B,) bool), ``lang_tokens`` (B, L) long, ``lang_masks`` (B, L) bool, ``state``
@@ -233,7 +254,8 @@ class SmolVLA(nn.Module):
 
     @classmethod
     def from_lerobot(cls, path: str | Path, vlm_path: str | Path | None = None) -> 'SmolVLA':
-        """Load a LeRobot SmolVLA checkpoint directory (config.json + model.safetensors).
+        """
+        Load a LeRobot SmolVLA checkpoint directory (config.json + model.safetensors).
 
         The backbone's sizes come from `vlm_path`, else the checkpoint's ``vlm_model_name``
         when it is a local directory, else the SmolVLM2-500M sizes; all are checked against

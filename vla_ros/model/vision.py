@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """SigLIP vision encoder of SmolVLM2: patches -> contextual patch features."""
 
 from __future__ import annotations
@@ -10,7 +24,8 @@ from vla_ros.model.config import SmolVLAConfig
 
 
 def patch_position_ids(patches_per_side: int) -> torch.Tensor:
-    """Position-embedding row of each patch of a full (unmasked) image, row-major.
+    """
+    Position-embedding row of each patch of a full (unmasked) image, row-major.
 
     SmolVLM (NaViT-style) buckets each patch's fractional coordinate into the position grid.
     For a full image that is the identity for most sizes (32, 12) but float rounding shifts a

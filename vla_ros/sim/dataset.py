@@ -1,4 +1,19 @@
-"""Expert episodes on disk in LeRobot's dataset format v3.0, and a reader for training.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Expert episodes on disk in LeRobot's dataset format v3.0, and a reader for training.
 
 Layout under the dataset root (LeRobot 0.6 reads it as a local ``LeRobotDataset``)::
 
@@ -101,7 +116,8 @@ def _jsonable(stats: dict) -> dict:
 
 # -------------------------------------------------------------------------------- writing
 class DatasetWriter:
-    """Write episodes one at a time; ``finalize()`` writes the tables and metadata.
+    """
+    Write episodes one at a time; ``finalize()`` writes the tables and metadata.
 
     ``with DatasetWriter(root, fps=10, cameras=('scene', 'wrist'), image_size=(96, 96)) as w:
     w.add_episode(images, state, action, instruction)``. Videos stream to disk as episodes
@@ -151,7 +167,8 @@ class DatasetWriter:
 
     def add_episode(self, images: dict, state: np.ndarray, action: np.ndarray,
                     instruction: str, extras: dict | None = None) -> int:
-        """Append one episode; returns its episode index.
+        """
+        Append one episode; returns its episode index.
 
         `images` maps every camera to uint8 (T, H, W, 3); `state` and `action` are (T, 7) in
         `JOINT_NAMES` order; `extras` become ``vla_ros/<key>`` columns of the episode row.
@@ -337,7 +354,7 @@ class DatasetEpisode:
 
     @property
     def length(self) -> int:
-        """Number of frames."""
+        """Return the number of frames."""
         return len(self.state)
 
     @cached_property
@@ -347,7 +364,8 @@ class DatasetEpisode:
 
 
 class EpisodeDataset:
-    """Read a dataset written by `DatasetWriter` (or a LeRobot v3.0 one with our features).
+    """
+    Read a dataset written by `DatasetWriter` (or a LeRobot v3.0 one with our features).
 
     ``ds = EpisodeDataset(path)``; ``ds.episodes[i].images['scene']``, ``.state``,
     ``.action``, ``.instruction``, ``.task``; ``ds.stats[feature][stat]`` as numpy arrays;

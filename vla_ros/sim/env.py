@@ -1,4 +1,19 @@
-"""`ArmEnv`: the MuJoCo arm, table and cubes, driven by joint position targets.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+`ArmEnv`: the MuJoCo arm, table and cubes, driven by joint position targets.
 
 The caller owns time: ``set_command`` sets the 7 position targets (6 arm joints [rad] and the
 gripper [m per finger]) and ``advance`` steps physics at ``physics_rate_hz`` for a duration. A
@@ -32,7 +47,8 @@ class Observation:
 
 
 class ArmEnv:
-    """The simulated arm with its tasks; see docs/simulation.md.
+    """
+    The simulated arm with its tasks; see docs/simulation.md.
 
     ``env = ArmEnv(SimConfig())``; ``obs = env.reset(seed=3, task='pick')``; then repeatedly
     ``env.set_command(targets)`` and ``env.advance(dt)``; ``env.success()`` tells whether the
@@ -66,7 +82,8 @@ class ArmEnv:
 
     # ---------------------------------------------------------------- episode
     def reset(self, seed: int, task: str | None = None) -> Observation:
-        """Start an episode: arm at home (plus seeded noise), cubes placed from `seed`.
+        """
+        Start an episode: arm at home (plus seeded noise), cubes placed from `seed`.
 
         `task` is a task name, an instruction (which also fixes the colour), or None / empty
         for ``config.task``, and if that is empty too, a task drawn from `seed`.
@@ -102,29 +119,30 @@ class ArmEnv:
 
     @property
     def episode(self) -> Episode:
-        """The current episode's seed, task, target colour, instruction and cube layout."""
+        """Return the current episode's seed, task, target colour, instruction and cube layout."""
         if self._episode is None:
             raise RuntimeError('ArmEnv: call reset() before using the episode')
         return self._episode
 
     @property
     def task(self) -> str:
-        """Current task name, a key of `TASKS`."""
+        """Return the current task name, a key of `TASKS`."""
         return self.episode.task
 
     @property
     def instruction(self) -> str:
-        """The current instruction."""
+        """Return the current instruction."""
         return self.episode.instruction
 
     @property
     def time(self) -> float:
-        """Simulation time since the reset [s]."""
+        """Return the simulation time since the reset [s]."""
         return float(self.data.time)
 
     # ---------------------------------------------------------------- control
     def set_command(self, targets) -> None:
-        """Set the 7 joint position targets (`JOINT_NAMES` order), clipped to the limits.
+        """
+        Set the 7 joint position targets (`JOINT_NAMES` order), clipped to the limits.
 
         Raises ValueError for a wrong shape or a non-finite value.
         """

@@ -1,4 +1,19 @@
-"""`ScriptedExpert`: solves every task with one fixed motion per task, planned by IK.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+`ScriptedExpert`: solves every task with one fixed motion per task, planned by IK.
 
 The plan depends only on the start joints and the target cube's pose, so the same episode
 always yields the same demonstration (no dithering, no randomness): what a policy should find
@@ -36,7 +51,8 @@ HOLD_S = 0.5
 
 
 class ScriptedExpert:
-    """Joint targets for the current episode of `env`, as a smooth function of sim time.
+    """
+    Joint targets for the current episode of `env`, as a smooth function of sim time.
 
     Build it right after ``env.reset``: it reads the start joints and the target cube's pose.
     ``target(t)`` returns the (7,) targets (`JOINT_NAMES` order) at sim time `t` [s];
@@ -82,7 +98,7 @@ class ScriptedExpert:
 
     @property
     def trajectory(self) -> SampledTrajectory:
-        """The plan's samples and spline, time measured from the reset [s]."""
+        """Return the plan's samples and spline, time measured from the reset [s]."""
         return self._trajectory
 
     def target(self, t: float) -> np.ndarray:

@@ -1,4 +1,19 @@
-"""Inverse kinematics of the arm's tool centre point by damped least squares.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Inverse kinematics of the arm's tool centre point by damped least squares.
 
 The tool target is a position and a yaw with the tool pointing straight down, the only poses
 the tasks need. The solver runs on its own `MjData` so it never disturbs the simulation, and it
@@ -18,7 +33,8 @@ class IKError(RuntimeError):
 
 
 def tool_down_rotation(yaw_rad: float) -> np.ndarray:
-    """Rotation (3, 3) of a tool pointing down (-z world) turned by `yaw_rad` about z.
+    """
+    Rotation (3, 3) of a tool pointing down (-z world) turned by `yaw_rad` about z.
 
     Yaw 0 is the tool at the home pose with ``shoulder_pan = wrist_roll = 0``: its x axis (the
     finger axis) along world -x. The fingers are symmetric, so yaw and yaw + pi grasp alike.
@@ -50,7 +66,8 @@ class ToolIK:
     def solve(self, position: np.ndarray, yaw_rad: float, q_start: np.ndarray,
               tol_m: float = 1e-6, tol_rad: float = 1e-5,
               max_iterations: int = 200) -> np.ndarray:
-        """Return arm joints (6,) reaching `position` with the tool down at `yaw_rad`.
+        """
+        Return arm joints (6,) reaching `position` with the tool down at `yaw_rad`.
 
         Starts from `q_start`, so a chain of close targets stays on one IK branch. The tight
         default tolerances matter: a trajectory sampled every 10 ms turns residual IK error into

@@ -1,4 +1,19 @@
-"""The simulated arm's fixed facts: joint order, limits, cameras and model files.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The simulated arm's fixed facts: joint order, limits, cameras and model files.
 
 These constants are what code outside the simulator needs (the chunk executor, the dataset, the
 ROS node), so they live apart from the MuJoCo environment and import nothing heavy.
@@ -37,7 +52,8 @@ GRIPPER_CLOSED_M = 0.0
 
 @dataclass(frozen=True)
 class JointLimits:
-    """Per-joint limits in `JOINT_NAMES` order; arrays of shape (7,).
+    """
+    Per-joint limits in `JOINT_NAMES` order; arrays of shape (7,).
 
     Positions match the MJCF ``range`` and the URDF ``<limit>``; velocity and acceleration are
     what the scripted expert stays within and what a chunk executor should enforce.

@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Run the scripted expert through an episode and keep what a dataset records."""
 
 from __future__ import annotations
@@ -11,7 +25,8 @@ from vla_ros.sim.expert import ScriptedExpert
 
 @dataclass
 class RecordedEpisode:
-    """Frames of one expert episode at a fixed rate; arrays are indexed by frame.
+    """
+    Frames of one expert episode at a fixed rate; arrays are indexed by frame.
 
     Frame ``k`` is at sim time ``k / fps``: ``images`` and ``state`` are observed then, and
     ``action`` is the expert's joint target for that same instant (the chunk executor's
@@ -29,13 +44,14 @@ class RecordedEpisode:
 
     @property
     def length(self) -> int:
-        """Number of frames."""
+        """Return the number of frames."""
         return len(self.state)
 
 
 def record_episode(env, seed: int, task: str | None = None, fps: int = 10,
                    control_rate_hz: float = 100.0, tail_s: float = 0.0) -> RecordedEpisode:
-    """Reset `env` to `seed` (and `task`), run the expert, return the frames at `fps`.
+    """
+    Reset `env` to `seed` (and `task`), run the expert, return the frames at `fps`.
 
     Between frames the expert's smooth trajectory is commanded at `control_rate_hz`, as a chunk
     executor would. Frames cover the plan and `tail_s` more of holding still.

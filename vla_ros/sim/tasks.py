@@ -1,4 +1,19 @@
-"""The table-top tasks: what each instruction asks, where the cubes go, when it has succeeded.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The table-top tasks: what each instruction asks, where the cubes go, when it has succeeded.
 
 Three cubes (red, green, blue; 4 cm) lie on the table. A task names a verb and a target cube:
 
@@ -77,7 +92,8 @@ class TaskError(ValueError):
 
 
 def parse_task(text: str) -> tuple[str, str | None]:
-    """Return ``(task name, colour or None)`` for a task name or an instruction.
+    """
+    Return ``(task name, colour or None)`` for a task name or an instruction.
 
     Accepts ``'pick'`` (colour left open) or any template filled with a colour, compared
     case-insensitively without surrounding spaces or a final full stop.
@@ -107,7 +123,8 @@ class Episode:
 
 
 def sample_layout(rng: np.random.Generator, task: str, color: str) -> dict:
-    """Cube poses ``{colour: (x, y, yaw)}`` for `task` on the `color` cube.
+    """
+    Cube poses ``{colour: (x, y, yaw)}`` for `task` on the `color` cube.
 
     Rejection sampling keeps cubes apart and, for ``push_left``, keeps the pusher's start and
     the cube's path free, so every layout is solvable by the same motion.
@@ -149,7 +166,8 @@ def cube_rests_at(xyz: np.ndarray) -> bool:
 
 
 def task_achieved(task: str, start_xyz: np.ndarray, xyz: np.ndarray, touching: bool) -> bool:
-    """Whether `task` is achieved now for the target cube.
+    """
+    Whether `task` is achieved now for the target cube.
 
     `start_xyz` and `xyz` are the cube centre at reset and now [m]; `touching` is whether any
     gripper geom is in contact with it.

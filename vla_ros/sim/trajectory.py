@@ -1,4 +1,19 @@
-"""Smooth joint trajectories: minimum-jerk segments, densely sampled, spline-interpolated.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Smooth joint trajectories: minimum-jerk segments, densely sampled, spline-interpolated.
 
 The expert plans in segments that start and end at rest; each follows the minimum-jerk time
 law (Flash & Hogan 1985), s(u) = 10u^3 - 15u^4 + 6u^5, so velocity and acceleration are zero
@@ -20,7 +35,8 @@ def minimum_jerk(u: np.ndarray | float) -> np.ndarray | float:
 
 
 class SampledTrajectory:
-    """Joint targets (T, J) at strictly increasing times (T,) [s], read by cubic spline.
+    """
+    Joint targets (T, J) at strictly increasing times (T,) [s], read by cubic spline.
 
     Times outside the sampled span return the first or last sample (the arm holds still).
     """
