@@ -38,8 +38,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser, episodes: int, out: str)
     parser.add_argument('--video', default='', metavar='FILE',
                         help='rollout video of the first episode, .mp4 or .gif '
                         '(default OUT/rollout.mp4; "none" to skip)')
-    parser.add_argument('--threads', type=int, default=0,
-                        help="torch CPU threads (default: torch's choice)")
+    # One thread: the model is small, and extra threads contending with the simulator (or
+    # other work) raised the measured latency from ~0.2 s to ~1 s, past the 0.5 s trigger
+    # horizon, so the arm stalled between chunks and episodes failed.
+    parser.add_argument('--threads', type=int, default=1,
+                        help="torch CPU threads (default 1; 0: torch's choice)")
 
 
 def run(args: argparse.Namespace) -> int:
