@@ -6,6 +6,7 @@ topics, services, parameters and the ``~/state`` layout.
 
 from __future__ import annotations
 
+import math
 import sys
 
 from builtin_interfaces.msg import Duration
@@ -17,7 +18,7 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from vla_ros.config import ExecutorConfig
-from vla_ros.control.executor import ChunkExecutor, STATE_FIELDS
+from vla_ros.control.executor import ChunkExecutor, STATE_FIELDS, STATES
 from vla_ros.control.messages import chunk_from_trajectory, joint_state_positions
 from vla_ros.control.messages import MalformedChunk
 from vla_ros.ros.params import declare_config, run_node
@@ -110,9 +111,17 @@ class ChunkExecutorNode(Node):
         self.cmd_pub.publish(msg)
 
     def publish_state(self) -> None:
-        if self.core is None:
-            return
-        msg = Float64MultiArray(data=self.core.state_vector(self.now()))
+        if self.core is not None:
+            data = self.core.state_vector(self.now())
+        else:
+            # No joint order yet: say "nothing queued" so a horizon-triggered policy sends the
+            # first chunk; staying silent here would leave both nodes waiting for each other.
+            data = dict.fromkeys(STATE_FIELDS, 0.0)
+            data.update(state_code=float(STATES.index('waiting')),
+                        rejected_count=float(sum(self.malformed.values())),
+                        last_latency_s=math.nan, newest_chunk_t0=math.nan)
+            data = list(data.values())
+        msg = Float64MultiArray(data=data)
         msg.layout.dim = [MultiArrayDimension(label=','.join(STATE_FIELDS),
                                               size=len(STATE_FIELDS), stride=len(STATE_FIELDS))]
         self.state_pub.publish(msg)
