@@ -179,9 +179,12 @@ def test_every_code_in_the_fitted_range_stays_encodable():
         np.testing.assert_allclose(decoded.actions, chunk, atol=1e-9)
 
 
-def test_out_of_range_codes_are_clipped_reported_and_bounded(fitted, caplog):
+def test_out_of_range_codes_are_clipped_reported_and_bounded(fitted, caplog, monkeypatch):
     tokenizer, chunks = fitted
     wild = chunks[:8] * 5.0
+    # Under a sourced ROS 2, pytest's launch_testing plugin imports `launch`, whose logger class
+    # does not propagate to the root logger that caplog listens on.
+    monkeypatch.setattr(logging.getLogger('vla_ros.action_tokenizers.fast'), 'propagate', True)
     with caplog.at_level(logging.WARNING, logger='vla_ros.action_tokenizers.fast'):
         tokens, clipped = tokenizer.encode(wild, return_clipped=True)
     assert clipped.all()
