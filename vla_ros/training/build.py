@@ -1,3 +1,17 @@
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Assembling a training run: its demonstrations, tokenizer, statistics and fresh policy.
 
 Everything a resumed run must see exactly as the interrupted one saw it (the episodes, the
@@ -20,7 +34,7 @@ EPISODE_CACHE = 'episodes.npz'
 
 def load_or_record_episodes(run_dir: Path, cfg, sim_cfg, dataset: str, n_episodes: int,
                             seed_start: int, fps: float) -> list[EpisodeArrays]:
-    """The run's demonstrations: its cache, else `dataset`, else freshly recorded ones."""
+    """Return the run's demonstrations: its cache, else `dataset`, else freshly recorded."""
     from vla_ros.training.expert_data import record_expert_episodes
 
     cache = run_dir / EPISODE_CACHE
@@ -69,7 +83,7 @@ def read_episodes(path: Path) -> list[EpisodeArrays]:
 
 
 def build_policy(run_dir: Path, cfg, episodes: list[EpisodeArrays], action_dt_s: float):
-    """A freshly initialised policy for this run (weights are loaded later on resume)."""
+    """Return a freshly initialised policy for this run (weights load later on resume)."""
     import torch
 
     from vla_ros.model import SmolVLA
