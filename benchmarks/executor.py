@@ -34,7 +34,7 @@ import time
 
 import numpy as np
 
-from vla_ros.control.chunk import ActionChunk
+from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.control.executor import ChunkExecutor
 from vla_ros.control.limits import JointLimits
 

@@ -22,7 +22,7 @@ pytest.importorskip('mujoco')
 pytest.importorskip('transformers')
 
 from vla_ros.config import ExecutorConfig, SimConfig  # noqa: E402
-from vla_ros.control.chunk import ActionChunk  # noqa: E402
+from vla_ros.control.action_chunk import ActionChunk  # noqa: E402
 from vla_ros.evaluation.evaluate import sim_executor_config  # noqa: E402
 from vla_ros.evaluation.report import format_table, success_table  # noqa: E402
 from vla_ros.evaluation.rollout import EpisodeResult, RolloutSettings, run_episode  # noqa

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from vla_ros.config import ConfigError, ExecutorConfig
+from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.control.blending import new_chunk_weight
-from vla_ros.control.chunk import ActionChunk
 from vla_ros.control.executor import ChunkExecutor, resolve_limits, STATE_FIELDS, STATES
 from vla_ros.control.interpolation import PiecewisePolynomial
 from vla_ros.control.limits import CommandLimiter, JointLimits

@@ -17,7 +17,7 @@
 from hypothesis import given, settings, strategies as st
 import numpy as np
 
-from vla_ros.control.chunk import ActionChunk
+from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.control.executor import ChunkExecutor
 from vla_ros.control.limits import JointLimits
 

@@ -20,7 +20,7 @@ import pytest
 torch = pytest.importorskip('torch')
 transformers = pytest.importorskip('transformers')
 
-from vla_ros.control.chunk import ActionChunk  # noqa: E402
+from vla_ros.control.action_chunk import ActionChunk  # noqa: E402
 from vla_ros.model import SmolVLA, SmolVLAConfig  # noqa: E402
 from vla_ros.model.checkpoint import CheckpointError  # noqa: E402
 from vla_ros.policy import (  # noqa: E402

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from vla_ros.control.chunk import ActionChunk, ChunkError
+from vla_ros.control.action_chunk import ActionChunk, ChunkError
 from vla_ros.inference_stats import InferenceStats
 from vla_ros.inference_trigger import InferenceTrigger
 from vla_ros.trajectory_conversion import fill_joint_trajectory, robot_order, split_stamp

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from vla_ros.config import PolicyNodeConfig
-from vla_ros.control.chunk import ActionChunk, ChunkError
+from vla_ros.control.action_chunk import ActionChunk, ChunkError
 from vla_ros.observation import AssembledObservation
 
 CAMERAS = ('scene', 'wrist')

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Training machinery: instruction tokenizer, schedule, checkpoints, resume, loss log.
+"""
+Training machinery: instruction tokenizer, schedule, checkpoints, resume, loss log.
 
 These use a two-parameter stand-in for the model so they run in a second; the real SmolVLA
 is trained in test_training_smoke.py.

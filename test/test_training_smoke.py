@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""A short training run of the real SmolVLA code (tiny preset) lowers the loss.
+"""
+A short training run of the real SmolVLA code (tiny preset) lowers the loss.
 
 Synthetic demonstrations keep it independent of MuJoCo: the image shows a bright square whose
 position sets the action, so the loss can only fall far by reading the image.

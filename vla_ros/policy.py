@@ -37,7 +37,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from vla_ros.control.chunk import ActionChunk
+from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.model import SmolVLA
 from vla_ros.model.checkpoint import (
     CheckpointError, is_lerobot_checkpoint, lerobot_config, read_json, read_lerobot_stats,

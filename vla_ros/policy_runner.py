@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from vla_ros.control.chunk import ActionChunk, ChunkError
+from vla_ros.control.action_chunk import ActionChunk, ChunkError
 from vla_ros.observation import AssembledObservation
 from vla_ros.trajectory_conversion import robot_order
 
@@ -28,17 +28,17 @@ class PolicyRunner:
 
     @property
     def camera_names(self) -> tuple[str, ...]:
-        """The model's camera slots, in its order."""
+        """Return the model's camera slots, in its order."""
         return tuple(self.policy.spec.camera_names)
 
     @property
     def joint_names(self) -> tuple[str, ...]:
-        """The action joints (robot names), in the model's order."""
+        """Return the action joints (robot names), in the model's order."""
         return tuple(self.policy.spec.joint_names)
 
     @property
     def state_names(self) -> tuple[str, ...]:
-        """The joints whose positions form the state vector, in the model's order."""
+        """Return the joints whose positions form the state vector, in the model's order."""
         return tuple(self.policy.spec.states)
 
     @classmethod

@@ -1,6 +1,6 @@
 """An action chunk -> the robot's joint order -> ``trajectory_msgs/JointTrajectory`` fields.
 
-Timing convention (the same as `vla_ros.control.chunk.ActionChunk` and the chunk executor):
+Timing convention (the same as `vla_ros.control.action_chunk.ActionChunk` and the chunk executor):
 ``header.stamp`` is the observation stamp (the joint-state stamp the policy saw) and step ``k``
 has ``time_from_start = k * dt``, so step 0 is *at* the observation time, not one ``dt`` later.
 By the time the chunk arrives its first steps are in the past; the executor skips them.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from vla_ros.control.chunk import ActionChunk
+from vla_ros.control.action_chunk import ActionChunk
 
 
 def robot_order(chunk: ActionChunk, joint_order: Sequence[str]) -> ActionChunk:

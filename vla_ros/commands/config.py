@@ -19,9 +19,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-import yaml
-
 from vla_ros.config import check_sections, CONFIG_CLASSES, load_config
+import yaml
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

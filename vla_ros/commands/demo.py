@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""``vla-ros demo``: the shipped policy drives the simulated arm through the chunk executor.
+"""
+``vla-ros demo``: the shipped policy drives the simulated arm through the chunk executor.
 
 Simulation, policy and executor run in one process without ROS, on held-out seeds; the
 command prints the success rate per task and writes a video of the first rollout.

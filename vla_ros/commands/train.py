@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""``vla-ros train``: train a small SmolVLA from scratch on expert demonstrations (CPU).
+"""
+``vla-ros train``: train a small SmolVLA from scratch on expert demonstrations (CPU).
 
 Demonstrations come from the scripted expert (``--episodes N``, recorded once and cached in
 the run directory) or from a recorded dataset (``--dataset DIR``, ``vla-ros record``'s

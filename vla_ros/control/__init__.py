@@ -14,6 +14,6 @@
 
 """Chunk execution: timeline, blending, interpolation and limits (numpy only)."""
 
-from vla_ros.control.chunk import ActionChunk, ChunkError
+from vla_ros.control.action_chunk import ActionChunk, ChunkError
 
 __all__ = ['ActionChunk', 'ChunkError']

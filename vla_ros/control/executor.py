@@ -33,8 +33,8 @@ from typing import NamedTuple
 import numpy as np
 
 from vla_ros.config import ConfigError, ExecutorConfig, show
+from vla_ros.control.action_chunk import ActionChunk, ChunkError
 from vla_ros.control.blending import BLEND_MODES
-from vla_ros.control.chunk import ActionChunk, ChunkError
 from vla_ros.control.interpolation import ORDERS, PiecewisePolynomial
 from vla_ros.control.limits import CLAMP_KINDS, CommandLimiter, JointLimits
 from vla_ros.control.timeline import build_plan, remaining_steps

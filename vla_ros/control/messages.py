@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from vla_ros.control.chunk import ActionChunk, ChunkError
+from vla_ros.control.action_chunk import ActionChunk, ChunkError
 
 # Steps of a chunk must be evenly spaced to this fraction of dt (nanosecond rounding is far
 # below it; a dropped or duplicated step is far above).

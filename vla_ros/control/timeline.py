@@ -28,8 +28,8 @@ import math
 
 import numpy as np
 
+from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.control.blending import blend, new_chunk_weight
-from vla_ros.control.chunk import ActionChunk
 from vla_ros.control.interpolation import PiecewisePolynomial
 
 

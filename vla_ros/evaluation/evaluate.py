@@ -75,7 +75,8 @@ def sim_executor_config(exec_cfg):
 def evaluate(policy, sim_cfg, exec_cfg, seeds: Sequence[int], tasks: Sequence[str],
              settings: RolloutSettings, out_dir: str | Path, video: str | Path | None,
              progress: bool = True) -> list[EpisodeResult]:
-    """Run one episode per seed (task ``tasks[i % len(tasks)]``); write the reports.
+    """
+    Run one episode per seed (task ``tasks[i % len(tasks)]``); write the reports.
 
     Writes ``out_dir/summary.json``, ``out_dir/joints.png`` (commanded vs. measured joints of
     the first episode) and, if `video` is given, the first episode's rollout video.

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""One closed-loop episode: simulation, policy and chunk executor, asynchronous in sim time.
+"""
+One closed-loop episode: simulation, policy and chunk executor, asynchronous in sim time.
 
 The loop reproduces what the ROS graph does, with time simulated instead of waited for:
 
@@ -75,7 +76,8 @@ class EpisodeResult:
 def run_episode(env, policy, executor, seed: int, task: str | None = None,
                 settings: RolloutSettings = RolloutSettings(),
                 control_rate_hz: float = 100.0) -> EpisodeResult:
-    """Run one episode of `env` (an ``ArmEnv``) under `policy` through `executor`.
+    """
+    Run one episode of `env` (an ``ArmEnv``) under `policy` through `executor`.
 
     `executor` is a fresh ``ChunkExecutor``; it is ticked every ``1 / control_rate_hz`` of sim
     time with the measured joint positions, and its command is sent to the arm.

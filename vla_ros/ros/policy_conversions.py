@@ -14,7 +14,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 import numpy as np
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from vla_ros.control.chunk import ActionChunk
+from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.control.executor import STATE_FIELDS
 from vla_ros.image_conversion import compressed_to_rgb, image_to_rgb, ImageError
 from vla_ros.trajectory_conversion import fill_joint_trajectory

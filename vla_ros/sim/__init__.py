@@ -30,12 +30,18 @@ Names that need MuJoCo or scipy load on first use, so ``vla_ros.sim.robot`` and
 from __future__ import annotations
 
 import importlib
+import os
 
 from vla_ros.sim.robot import (  # noqa: F401 - re-exported
     CAMERA_NAMES, GRIPPER_CLOSED_M, GRIPPER_OPEN_M, HOME_POSITIONS, JOINT_LIMITS, JOINT_NAMES,
     JointLimits)
 from vla_ros.sim.tasks import (  # noqa: F401 - re-exported
     COLORS, parse_task, TaskError, TASKS, TaskSpec)
+
+# Rendering is offscreen only: EGL needs no display. MUJOCO_GL is read when mujoco is first
+# imported (robot and tasks above do not import it), so set the default here; a user's value
+# wins.
+os.environ.setdefault('MUJOCO_GL', 'egl')
 
 _LAZY = {
     'ArmEnv': 'vla_ros.sim.env',

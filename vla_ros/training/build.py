@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Assembling a training run: its demonstrations, tokenizer, statistics and fresh policy.
+"""
+Assembling a training run: its demonstrations, tokenizer, statistics and fresh policy.
 
 Everything a resumed run must see exactly as the interrupted one saw it (the episodes, the
 tokenizer vocabulary) is written to the run directory the first time and read back after.

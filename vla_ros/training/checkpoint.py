@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Resumable training checkpoints, all tensors in safetensors (no pickle).
+"""
+Resumable training checkpoints, all tensors in safetensors (no pickle).
 
 Layout of one checkpoint, ``<run>/checkpoints/step_000500/``::
 

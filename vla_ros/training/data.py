@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Training samples: (observation at frame t, action chunk t .. t+chunk_size-1) pairs.
+"""
+Training samples: (observation at frame t, action chunk t .. t+chunk_size-1) pairs.
 
 All frames of all episodes are held in memory as uint8 images at the model's input size, so a
 batch costs an index gather, not a decode and a resize; preprocessing then goes through
@@ -46,7 +47,8 @@ class EpisodeArrays:
 
 
 class ChunkSamples:
-    """Draws batches of (observation, future action chunk) from a set of episodes.
+    """
+    Draws batches of (observation, future action chunk) from a set of episodes.
 
     A chunk that runs past the end of its episode is padded with the last action and marked in
     ``action_is_pad`` so the loss ignores it (as LeRobot does), rather than teaching the model

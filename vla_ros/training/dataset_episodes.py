@@ -33,7 +33,8 @@ def dataset_fps(root: str | Path) -> float:
 
 def read_dataset(root: str | Path, image_hw: tuple[int, int],
                  successful_only: bool = True) -> list[EpisodeArrays]:
-    """Every episode of the dataset, images resized to `image_hw` as the policy resizes.
+    """
+    Every episode of the dataset, images resized to `image_hw` as the policy resizes.
 
     Episodes the recorder marked unsuccessful (``vla_ros/success`` false) are skipped unless
     `successful_only` is false: imitating a failure teaches it.

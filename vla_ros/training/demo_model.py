@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The CPU-sized SmolVLA the demo policy is trained with.
+"""
+The CPU-sized SmolVLA the demo policy is trained with.
 
 Same architecture as ``lerobot/smolvla_base`` (SigLIP-style vision encoder, pixel-shuffle
 connector, the first ``num_vlm_layers`` of a Llama-style decoder, an action expert at 0.75 of

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Demonstrations for training: recorded from the scripted expert, or read from a dataset.
+"""
+Demonstrations for training: recorded from the scripted expert, or read from a dataset.
 
 Either way every frame ends up as an `EpisodeArrays` with images already at the model's input
 size (resized by `vla_ros.preprocessing`, the policy's own code, then stored as uint8), so the
@@ -48,7 +49,8 @@ def to_model_uint8(images: np.ndarray, height: int, width: int) -> np.ndarray:
 def record_expert_episodes(sim_cfg, seeds: Sequence[int], image_hw: tuple[int, int],
                            fps: float, tasks: Sequence[str] = (), extra_s: float = 0.5,
                            progress: bool = True) -> list[EpisodeArrays]:
-    """Run the scripted expert on each seed; keep frames at `fps` (task ``tasks[i % n]``).
+    """
+    Run the scripted expert on each seed; keep frames at `fps` (task ``tasks[i % n]``).
 
     The frame at time t pairs the observation (images, measured joints) with the expert's
     target at t, as a teleoperated recording would. `extra_s` of the final hold is kept so the

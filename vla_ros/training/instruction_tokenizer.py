@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""A small word-level tokenizer trained on the task instructions.
+"""
+A small word-level tokenizer trained on the task instructions.
 
 The full SmolVLA uses SmolVLM2's 49k-token BPE tokenizer; a demo policy trained from scratch
 on a handful of instructions needs a vocabulary of tens of words, and a 49k-row embedding
@@ -34,7 +35,8 @@ SPECIAL_TOKENS = (PAD_TOKEN, UNK_TOKEN, BOS_TOKEN, EOS_TOKEN)
 
 
 def train_instruction_tokenizer(instructions: Iterable[str], extra_words: Iterable[str] = ()):
-    """Return a ``PreTrainedTokenizerFast`` whose vocabulary is every word in `instructions`.
+    """
+    Return a ``PreTrainedTokenizerFast`` whose vocabulary is every word in `instructions`.
 
     Text is lower-cased and split on whitespace and punctuation; unknown words map to
     ``[UNK]``. `extra_words` are added to the vocabulary even if no instruction uses them

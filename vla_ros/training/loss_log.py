@@ -23,7 +23,8 @@ FIELDS = ('step', 'loss', 'lr', 'elapsed_s')
 
 
 class LossLog:
-    """Appends ``step, loss, lr, elapsed_s`` rows to a CSV that survives interruption.
+    """
+    Appends ``step, loss, lr, elapsed_s`` rows to a CSV that survives interruption.
 
     On resume the rows after the resumed step are dropped, so the curve never shows the same
     step twice when a run died between a log line and the next checkpoint.

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The training loop: AdamW, warm-up + cosine schedule, gradient clipping, resumable.
+"""
+The training loop: AdamW, warm-up + cosine schedule, gradient clipping, resumable.
 
 Randomness is derived from ``(seed, step)`` at every step (batch choice, augmentation, the
 flow-matching noise and time), so a run resumed from a checkpoint draws exactly the batches the
@@ -68,7 +69,8 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
 def train(model, batches: BatchSource, cfg: TrainConfig, run_dir: str | Path,
           save_policy: Callable[[Path], None], load_weights: Callable[[Path], None],
           resume: bool = True, progress: bool = True) -> TrainResult:
-    """Train `model` (``model.compute_loss(batch)`` -> scalar loss) for ``cfg.steps`` steps.
+    """
+    Train `model` (``model.compute_loss(batch)`` -> scalar loss) for ``cfg.steps`` steps.
 
     Writes ``run_dir/loss.csv``, ``run_dir/loss_curve.png`` and checkpoints under
     ``run_dir/checkpoints/``; `save_policy(dir)` writes the loadable policy into a checkpoint
