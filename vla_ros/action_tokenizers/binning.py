@@ -20,7 +20,7 @@ import os
 import numpy as np
 
 from .decoded import Decoded
-from .normalization import check_finite, QuantileNormalizer
+from .normalization import check_chunks, QuantileNormalizer
 
 _CONFIG_FILE = 'bin_tokenizer.json'
 _FORMAT = 'vla_ros.action_tokenizers.BinTokenizer'
@@ -169,16 +169,7 @@ class BinTokenizer:
         return None
 
     def _check_chunks(self, chunks, what, fitted=True):
-        chunks = check_finite(chunks, f'BinTokenizer.{what} chunks')
-        if chunks.ndim == 2:
-            chunks = chunks[None]
-        if chunks.ndim != 3 or 0 in chunks.shape:
-            raise ValueError(f'BinTokenizer.{what} chunks: shape {chunks.shape}: must be '
-                             '(B, T, D) or (T, D), non-empty')
-        if fitted and chunks.shape[2] != self.action_dim:
-            raise ValueError(f'BinTokenizer.{what} chunks: action_dim {chunks.shape[2]}: must '
-                             f'equal the fitted action_dim={self.action_dim}')
-        return chunks
+        return check_chunks(chunks, f'BinTokenizer.{what}', self.action_dim if fitted else None)
 
     def _require_fitted(self, what):
         if self.normalizer is None:

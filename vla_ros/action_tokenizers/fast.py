@@ -35,7 +35,7 @@ from scipy.fft import dct, idct
 from tokenizers import decoders, models, pre_tokenizers, Tokenizer, trainers
 
 from .decoded import Decoded
-from .normalization import check_finite, QuantileNormalizer
+from .normalization import check_chunks, QuantileNormalizer
 
 _LOG = logging.getLogger(__name__)
 
@@ -376,16 +376,7 @@ class FastTokenizer:
         return np.around(coefficients * self.scale).astype(np.int64).reshape(len(chunks), -1)
 
     def _check_chunks(self, chunks, what, fitted=True):
-        chunks = check_finite(chunks, f'FastTokenizer.{what} chunks')
-        if chunks.ndim == 2:
-            chunks = chunks[None]
-        if chunks.ndim != 3 or 0 in chunks.shape:
-            raise ValueError(f'FastTokenizer.{what} chunks: shape {chunks.shape}: must be '
-                             '(B, T, D) or (T, D), non-empty')
-        if fitted and chunks.shape[2] != self.action_dim:
-            raise ValueError(f'FastTokenizer.{what} chunks: action_dim {chunks.shape[2]}: must '
-                             f'equal the fitted action_dim={self.action_dim}')
-        return chunks
+        return check_chunks(chunks, f'FastTokenizer.{what}', self.action_dim if fitted else None)
 
     def _require_fitted(self, what):
         if self._bpe is None:

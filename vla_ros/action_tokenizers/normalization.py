@@ -138,3 +138,21 @@ def check_finite(values, what):
         raise ValueError(
             f'{what}[{", ".join(map(str, index))}]={float(array[index])!r}: must be finite')
     return array
+
+
+def check_chunks(chunks, what, action_dim=None):
+    """
+    Return ``chunks`` as a finite float64 (B, T, D) array; a single (T, D) chunk gains B = 1.
+
+    `what` names the caller in errors; `action_dim`, when given, is the fitted D to match.
+    """
+    chunks = check_finite(chunks, f'{what} chunks')
+    if chunks.ndim == 2:
+        chunks = chunks[None]
+    if chunks.ndim != 3 or 0 in chunks.shape:
+        raise ValueError(f'{what} chunks: shape {chunks.shape}: must be '
+                         '(B, T, D) or (T, D), non-empty')
+    if action_dim is not None and chunks.shape[2] != action_dim:
+        raise ValueError(f'{what} chunks: action_dim {chunks.shape[2]}: must '
+                         f'equal the fitted action_dim={action_dim}')
+    return chunks
