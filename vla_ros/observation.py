@@ -50,6 +50,9 @@ class AssembledObservation:
     stamp: float                         # joint-state stamp [s]
     joint_order: tuple[str, ...]         # every joint name of joint_states, in its order
     age_s: float                         # age of the oldest input at assembly [s]
+    # The joint-state stamp as integer ns: a float at 1.8e9 s is only good to ~0.2 us, and the
+    # chunk must carry the observation's stamp exactly so it can be matched to its inputs.
+    stamp_ns: int | None = None
 
 
 class JointMap:
@@ -137,8 +140,10 @@ class ObservationAssembler:
                 rgb[slot] = decode(images[slot])
             except ValueError as exc:
                 raise Refusal('bad_input', f'camera {slot!r}: {exc}') from None
+        js_stamp = joint_state.header.stamp
+        stamp_ns = int(js_stamp.sec) * 10**9 + int(js_stamp.nanosec)
         return AssembledObservation(rgb, state, self.instruction, stamp,
-                                    tuple(joint_state.name), age_s)
+                                    tuple(joint_state.name), age_s, stamp_ns)
 
 
 class WarningThrottle:

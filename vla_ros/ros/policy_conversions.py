@@ -44,9 +44,16 @@ def make_image_decoder() -> tuple[Callable[[object], np.ndarray], str]:
     return decode, 'numpy' if bridge is None else 'cv_bridge'
 
 
-def chunk_to_msg(chunk: ActionChunk) -> JointTrajectory:
-    """Return `chunk` as a JointTrajectory (stamp = observation, step k at k * dt)."""
-    return fill_joint_trajectory(JointTrajectory(), chunk, JointTrajectoryPoint)
+def chunk_to_msg(chunk: ActionChunk, stamp_ns: int | None = None) -> JointTrajectory:
+    """Return `chunk` as a JointTrajectory (stamp = observation, step k at k * dt).
+
+    `stamp_ns`, the observation stamp in integer ns, replaces the stamp taken from the float
+    ``chunk.t0`` so that the chunk carries its observation's stamp to the nanosecond.
+    """
+    msg = fill_joint_trajectory(JointTrajectory(), chunk, JointTrajectoryPoint)
+    if stamp_ns is not None:
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(int(stamp_ns), 10**9)
+    return msg
 
 
 def diagnostics_msg(stamp, name: str, level: str, message: str,

@@ -146,7 +146,7 @@ class PolicyNode(LifecycleNode):
             chunk = self.runner.predict(obs)
             latency = time.perf_counter() - start
             if self._active:
-                self._chunk_pub.publish(chunk_to_msg(chunk))
+                self._chunk_pub.publish(chunk_to_msg(chunk, obs.stamp_ns))
                 self.stats.record_chunk(latency, now - obs.stamp, self._now())
                 published, t0 = True, chunk.t0
             text = f'{source}: chunk of {chunk.horizon} steps in {1e3 * latency:.0f} ms'
