@@ -231,6 +231,18 @@ def test_padding_language_tokens_does_not_change_actions(model):
 
 
 @torch.no_grad()
+def test_no_language_tokens_equals_all_padding(model):
+    # An empty instruction can tokenize to nothing; the prefix is then images + state only.
+    batch = make_batch(model.config)
+    none = dict(batch, lang_tokens=batch['lang_tokens'][:, :0],
+                lang_masks=batch['lang_masks'][:, :0])
+    padded = dict(batch, lang_masks=torch.zeros_like(batch['lang_masks']))
+    torch.testing.assert_close(model.sample_actions(*prefix_args(none), noise=batch['noise']),
+                               model.sample_actions(*prefix_args(padded), noise=batch['noise']),
+                               rtol=1e-5, atol=1e-5)
+
+
+@torch.no_grad()
 def test_masked_camera_is_ignored(model):
     batch = make_batch(model.config)
     batch['img_masks'][1] = torch.zeros(2, dtype=torch.bool)

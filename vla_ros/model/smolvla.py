@@ -141,8 +141,10 @@ class SmolVLA(nn.Module):
         state_tok = self.state_proj(state.to(self.dtype))[:, None]       # (B, 1, D_vlm)
         embs = torch.cat([t * scale for t in img_tokens] + [lang, state_tok], dim=1)
         n_img = img_tokens[0].shape[1]
+        # new_ones, not ones_like(lang_masks[:, :1]): an empty instruction has L_lang = 0.
+        state_mask = lang_masks.new_ones((lang_masks.shape[0], 1))
         pad = torch.cat([m[:, None].expand(-1, n_img) for m in img_masks]
-                        + [lang_masks, torch.ones_like(lang_masks[:, :1])], dim=1)  # (B, L)
+                        + [lang_masks, state_mask], dim=1)                # (B, L)
         blocks = torch.zeros(pad.shape[1], dtype=torch.long, device=pad.device)
         blocks[-1] = 1                                                   # the state token
         return embs, pad.bool(), block_attention(pad.bool(), blocks)
