@@ -1,4 +1,19 @@
-"""Run a VLA policy on a real arm: policy_node (managed) + chunk_executor.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+r"""
+Run a VLA policy on a real arm: policy_node (managed) + chunk_executor.
 
     ros2 launch vla_ros policy.launch.py checkpoint:=/path/to/ckpt \\
         camera_topics:=/cam_high/image_raw,/cam_wrist/image_raw \\

@@ -1,4 +1,19 @@
-"""Launch files and the Gazebo description: checked without ROS where possible, built with it.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Launch files and the Gazebo description: checked without ROS where possible, built with it.
 
 Gazebo itself is not installed here: gazebo.launch.py is built (every action created) but never
 run; the URDF it generates is checked with ``check_urdf`` (Debian's liburdfdom-tools).

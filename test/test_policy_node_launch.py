@@ -1,4 +1,19 @@
-"""launch_testing: chunk_executor + policy_node (tiny random policy) + a robot; chunks flow.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+launch_testing: chunk_executor + policy_node (tiny random policy) + a robot; chunks flow.
 
 The robot is sim_node (MuJoCo) when it can run here, else a publisher in this test process
 playing the same topics (``camera/<name>/image_raw``, ``joint_states``). policy_node is driven

@@ -1,4 +1,19 @@
-"""A URDF made ready for Gazebo (Harmonic) + gz_ros2_control, for launch/gazebo.launch.py.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+A URDF made ready for Gazebo (Harmonic) + gz_ros2_control, for launch/gazebo.launch.py.
 
 `gazebo_description` adds to the arm's URDF what Gazebo needs and a kinematic description does
 not carry: a ``world`` link the arm is fixed to, a link and a camera sensor per model camera
@@ -44,7 +59,8 @@ def _fixed_link(robot, name, parent, xyz, rpy):
 def gazebo_description(urdf_text: str, controllers_path: str, joint_names=JOINT_NAMES,
                        cameras=CAMERAS, image_size: int = 96,
                        camera_rate_hz: float = 10.0) -> str:
-    """Return `urdf_text` extended with a world anchor, cameras and ros2_control for gz.
+    """
+    Return `urdf_text` extended with a world anchor, cameras and ros2_control for gz.
 
     Raises ValueError naming a joint or camera parent link the URDF lacks.
     """

@@ -1,4 +1,19 @@
-"""Camera messages -> ``uint8`` RGB arrays ``(H, W, 3)``, without ROS or OpenCV.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Camera messages -> ``uint8`` RGB arrays ``(H, W, 3)``, without ROS or OpenCV.
 
 Duck-typed on the fields of ``sensor_msgs/Image`` (``encoding``, ``height``, ``width``,
 ``step``, ``data``) and ``sensor_msgs/CompressedImage`` (``format``, ``data``), so the same code
@@ -55,7 +70,8 @@ def image_to_rgb(msg) -> np.ndarray:
 
 
 def compressed_to_rgb(msg) -> np.ndarray:
-    """Decode a ``sensor_msgs/CompressedImage`` (jpeg or png) to ``(H, W, 3)`` uint8 RGB.
+    """
+    Decode a ``sensor_msgs/CompressedImage`` (jpeg or png) to ``(H, W, 3)`` uint8 RGB.
 
     ``format`` may be plain (``jpeg``) or image_transport's (``bgr8; jpeg compressed bgr8``);
     the compressed stream itself says how its colors are stored, so only the codec matters.

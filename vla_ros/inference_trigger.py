@@ -1,4 +1,19 @@
-"""When the policy node starts an inference: horizon, fixed rate or on request.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+When the policy node starts an inference: horizon, fixed rate or on request.
 
 ``horizon`` is asynchronous inference (LeRobot's ``chunk_size_threshold``): the executor keeps
 running the current chunk while the next one is computed, and the node starts that computation
@@ -38,7 +53,8 @@ class InferenceTrigger:
 
     def on_horizon(self, remaining_s: float, now_s: float,
                    newest_t0: float = float('nan')) -> bool:
-        """Claim the slot if the executor's `remaining_s` calls for an inference now.
+        """
+        Claim the slot if the executor's `remaining_s` calls for an inference now.
 
         `newest_t0` is the stamp of the newest chunk the executor holds (NaN: unknown).
         """

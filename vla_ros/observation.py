@@ -1,4 +1,19 @@
-"""Observation assembly: the latest camera frames, joint state and instruction -> one input.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Observation assembly: the latest camera frames, joint state and instruction -> one input.
 
 The rules the policy node applies before it lets the model see anything:
 
@@ -147,7 +162,8 @@ class ObservationAssembler:
 
 
 class WarningThrottle:
-    """Let one warning per cause through every `period_s` (a per-call-site throttle is not).
+    """
+    Let one warning per cause through every `period_s` (a per-call-site throttle is not).
 
     rclpy's ``throttle_duration_sec`` throttles by call site, so a single refusal site would
     hide a second cause behind the first; this keys on the cause instead.
@@ -168,7 +184,8 @@ class WarningThrottle:
 
 def slot_mapping(topics: Sequence[str], slots: Sequence[str],
                  model_cameras: Sequence[str]) -> Mapping[str, str]:
-    """Map each camera topic to a model camera slot; raise ValueError naming the problem.
+    """
+    Map each camera topic to a model camera slot; raise ValueError naming the problem.
 
     Empty `slots` takes the model's cameras in order. Every model camera needs exactly one
     topic: a slot the model lacks, a repeated slot or an unfed model camera is an error.

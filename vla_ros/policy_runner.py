@@ -1,4 +1,19 @@
-"""The policy as the policy node uses it: load, warm up, observation -> the robot's chunk.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The policy as the policy node uses it: load, warm up, observation -> the robot's chunk.
 
 Kept apart from the node so the load rules (default checkpoint, joint names and action mode
 from the parameters, warm-up) and the post-processing (the chunk anchored at the observation
@@ -74,7 +89,8 @@ class PolicyRunner:
         return time.perf_counter() - start
 
     def predict(self, obs: AssembledObservation) -> ActionChunk:
-        """Return the chunk for `obs` in the robot's joint order, step 0 at ``obs.stamp``.
+        """
+        Return the chunk for `obs` in the robot's joint order, step 0 at ``obs.stamp``.
 
         Raises whatever the model raises (out of memory, ...) and `ChunkError` for an output
         of the wrong shape or with NaN.

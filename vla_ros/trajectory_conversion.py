@@ -1,4 +1,19 @@
-"""An action chunk -> the robot's joint order -> ``trajectory_msgs/JointTrajectory`` fields.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+An action chunk -> the robot's joint order -> ``trajectory_msgs/JointTrajectory`` fields.
 
 Timing convention (the same as `vla_ros.control.action_chunk.ActionChunk` and the chunk executor):
 ``header.stamp`` is the observation stamp (the joint-state stamp the policy saw) and step ``k``
@@ -16,7 +31,8 @@ from vla_ros.control.action_chunk import ActionChunk
 
 
 def robot_order(chunk: ActionChunk, joint_order: Sequence[str]) -> ActionChunk:
-    """Return `chunk` with its joints in the order the robot's ``joint_states`` lists them.
+    """
+    Return `chunk` with its joints in the order the robot's ``joint_states`` lists them.
 
     Joints the message does not list keep their place after the listed ones, so the result
     always holds every joint of the chunk.

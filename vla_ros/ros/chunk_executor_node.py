@@ -1,4 +1,19 @@
-"""The chunk_executor node: action chunks in, limited joint commands at control rate out.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The chunk_executor node: action chunks in, limited joint commands at control rate out.
 
 A thin shell around `vla_ros.control.executor.ChunkExecutor`; see docs/executor.md for the
 topics, services, parameters and the ``~/state`` layout.
@@ -54,17 +69,21 @@ class ChunkExecutorNode(Node):
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
 
     def now(self) -> float:
+        """Return the node clock now [s] (sim time when use_sim_time)."""
         return self.get_clock().now().nanoseconds * 1e-9
 
     def measured(self):
+        """Return the latest measured joint positions in command order, or None."""
         if self.joint_state is None or self.core is None:
             return None
         return joint_state_positions(self.joint_state, self.core.joint_names)
 
     def on_joint_state(self, msg: JointState) -> None:
+        """Store the latest joint state."""
         self.joint_state = msg
 
     def on_chunk(self, msg: JointTrajectory) -> None:
+        """Validate a chunk message and hand it to the executor; count and warn on rejects."""
         now = self.now()
         known = self.core.joint_names if self.core is not None else None
         try:
@@ -84,6 +103,7 @@ class ChunkExecutorNode(Node):
                                    throttle_duration_sec=WARN_PERIOD_S)
 
     def on_tick(self) -> None:
+        """Compute and publish one command at control rate."""
         if self.core is None:
             return
         measured = self.measured() if self.core.state == 'waiting' else None
@@ -111,6 +131,7 @@ class ChunkExecutorNode(Node):
         self.cmd_pub.publish(msg)
 
     def publish_state(self) -> None:
+        """Publish the remaining horizon, mode and counters on ~/state."""
         if self.core is not None:
             data = self.core.state_vector(self.now())
         else:
@@ -127,6 +148,7 @@ class ChunkExecutorNode(Node):
         self.state_pub.publish(msg)
 
     def publish_diagnostics(self) -> None:
+        """Publish the executor diagnostics."""
         stats = self.core.stats() if self.core is not None else {'state': 'waiting'}
         stats.update({f'malformed_{k.replace(" ", "_")}': n for k, n in self.malformed.items()})
         state = stats['state']
@@ -139,6 +161,7 @@ class ChunkExecutorNode(Node):
         self.diag_pub.publish(msg)
 
     def on_pause(self, request, response):
+        """Start an e-stop style stop on the next tick."""
         if self.core is None:
             response.success, response.message = False, 'no joint order yet: nothing to pause'
             return response
@@ -147,6 +170,7 @@ class ChunkExecutorNode(Node):
         return response
 
     def on_resume(self, request, response):
+        """Resume from the measured joint state."""
         if self.core is None or not self.core.resume(self.measured()):
             response.success, response.message = False, 'not paused'
             return response

@@ -1,4 +1,19 @@
-"""Bridge between ROS parameters and the typed config dataclasses of `vla_ros.config`.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Bridge between ROS parameters and the typed config dataclasses of `vla_ros.config`.
 
 Every field is declared with its help string as the description, so ``ros2 param describe``
 documents it. Values go through `vla_ros.config.from_mapping`, the same path YAML files and CLI
@@ -21,7 +36,8 @@ _ROS_OWN = {'use_sim_time', 'start_type_description_service', 'qos_overrides'}
 
 
 def declare_config(node: Node, cls: type) -> Any:
-    """Declare every field of `cls` on `node`, read the values back and build the config.
+    """
+    Declare every field of `cls` on `node`, read the values back and build the config.
 
     Raises `ConfigError` for a bad value, and for a parameter given to the node (in its
     parameter file or on the command line) that `cls` does not have.
@@ -40,7 +56,8 @@ def declare_config(node: Node, cls: type) -> Any:
 
 
 def read_config(node: Node, cls: type) -> Any:
-    """Build `cls` from the node's current values of its (already declared) parameters.
+    """
+    Build `cls` from the node's current values of its (already declared) parameters.
 
     A lifecycle node calls this again in ``on_configure`` so that ``ros2 param set`` between a
     cleanup and the next configure takes effect; a bad value raises `ConfigError`.

@@ -1,4 +1,19 @@
-"""Message <-> core conversions for the policy node; the logic itself lives in the pure core.
+# Copyright 2026 vla_ros maintainers
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Message <-> core conversions for the policy node; the logic itself lives in the pure core.
 
 Images go through cv_bridge when it is importable and through `vla_ros.image_conversion`
 otherwise; both give the same array (``test_image_conversion`` checks it where cv_bridge is
@@ -45,7 +60,8 @@ def make_image_decoder() -> tuple[Callable[[object], np.ndarray], str]:
 
 
 def chunk_to_msg(chunk: ActionChunk, stamp_ns: int | None = None) -> JointTrajectory:
-    """Return `chunk` as a JointTrajectory (stamp = observation, step k at k * dt).
+    """
+    Return `chunk` as a JointTrajectory (stamp = observation, step k at k * dt).
 
     `stamp_ns`, the observation stamp in integer ns, replaces the stamp taken from the float
     ``chunk.t0`` so that the chunk carries its observation's stamp to the nanosecond.
