@@ -65,7 +65,8 @@ setup(
             'pyarrow', 'pillow',
             # Jazzy's launch_testing pytest plugin breaks on pytest >= 9.1.
             'pytest<9.1', 'hypothesis', 'flake8', 'flake8-import-order', 'flake8-quotes',
-            'pydocstyle',
+            # the plugins ament_flake8 runs, so CI without ROS lints the same way
+            'flake8-builtins', 'flake8-class-newline', 'flake8-comprehensions', 'pydocstyle',
         ],
     },
     zip_safe=True,

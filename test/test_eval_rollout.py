@@ -85,6 +85,7 @@ def test_arm_keeps_moving_while_the_policy_infers_and_chunks_arrive_late(env):
 
 def test_measured_latency_is_used_when_no_delay_is_given(env):
     class Slow(RecordingPolicy):
+
         def predict_chunk(self, obs):
             import time
             time.sleep(0.05)

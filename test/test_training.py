@@ -50,6 +50,7 @@ class LineFit(torch.nn.Module):
 
 
 class LineBatches:
+
     def sample(self, rng, batch_size):
         x = rng.uniform(-1, 1, size=(batch_size, 1)).astype(np.float32)
         y = 3 * x - 1 + rng.normal(0, 0.01, size=x.shape).astype(np.float32)
@@ -57,6 +58,7 @@ class LineBatches:
 
 
 class InterruptedBatches(LineBatches):
+
     def __init__(self, after):
         self.left = after
 

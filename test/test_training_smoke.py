@@ -83,6 +83,7 @@ def test_chunks_past_the_episode_end_are_padded_and_flagged():
     episodes = synthetic_episodes(n=2, length=5)
 
     class Identity:
+
         def prepare_batch(self, images, state, instructions):
             return {'state': torch.as_tensor(state)}
 
