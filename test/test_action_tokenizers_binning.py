@@ -102,3 +102,14 @@ def test_errors_name_field_value_and_rule(chunks):
     bad[0, 2, 1] = np.nan
     with pytest.raises(ValueError, match=r'encode chunks\[0, 2, 1\]=nan: must be finite'):
         tokenizer.encode(bad)
+
+
+@pytest.mark.parametrize('content', ['{not json', '[1, 2]', '{"format": "other"}'])
+def test_corrupt_or_foreign_saved_file_is_refused_by_name(chunks, tmp_path, content):
+    BinTokenizer().fit(chunks).save(tmp_path)
+    saved = next(tmp_path.glob('*.json'))
+    saved.write_text(content)
+    with pytest.raises(ValueError, match=saved.name):
+        BinTokenizer.load(tmp_path)
+    with pytest.raises(ValueError, match='no such file'):
+        BinTokenizer.load(tmp_path / 'missing')

@@ -21,6 +21,7 @@ import numpy as np
 
 from .decoded import Decoded
 from .normalization import check_chunks, QuantileNormalizer
+from .storage import read_config
 
 _CONFIG_FILE = 'bin_tokenizer.json'
 _FORMAT = 'vla_ros.action_tokenizers.BinTokenizer'
@@ -122,14 +123,7 @@ class BinTokenizer:
     @classmethod
     def load(cls, directory):
         """Read a tokenizer written by :meth:`save`."""
-        path = os.path.join(directory, _CONFIG_FILE)
-        with open(path, encoding='utf-8') as f:
-            config = json.load(f)
-        if config.get('format') != _FORMAT or config.get('format_version') != _FORMAT_VERSION:
-            raise ValueError(
-                f'{path}: format={config.get("format")!r} '
-                f'format_version={config.get("format_version")!r}: expected {_FORMAT!r} '
-                f'version {_FORMAT_VERSION}')
+        config = read_config(os.path.join(directory, _CONFIG_FILE), _FORMAT, _FORMAT_VERSION)
         tokenizer = cls(n_bins=config['n_bins'], vocab_size=config['vocab_size'])
         tokenizer.normalizer = QuantileNormalizer.from_dict(config['normalizer'])
         return tokenizer
