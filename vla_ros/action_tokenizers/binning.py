@@ -14,14 +14,13 @@
 
 """Uniform-bin action tokenizer, as OpenVLA (Kim et al. 2024, arXiv 2406.09246) uses."""
 
-import json
 import os
 
 import numpy as np
 
 from .decoded import Decoded
 from .normalization import check_chunks, QuantileNormalizer
-from .storage import read_config
+from .storage import read_config, write_config
 
 _CONFIG_FILE = 'bin_tokenizer.json'
 _FORMAT = 'vla_ros.action_tokenizers.BinTokenizer'
@@ -110,15 +109,11 @@ class BinTokenizer:
         """Write ``bin_tokenizer.json`` (settings and statistics)."""
         self._require_fitted('save')
         os.makedirs(directory, exist_ok=True)
-        config = {
-            'format': _FORMAT,
-            'format_version': _FORMAT_VERSION,
+        write_config(os.path.join(directory, _CONFIG_FILE), _FORMAT, _FORMAT_VERSION, {
             'n_bins': self.n_bins,
             'vocab_size': self.vocab_size,
             'normalizer': self.normalizer.to_dict(),
-        }
-        with open(os.path.join(directory, _CONFIG_FILE), 'w', encoding='utf-8') as f:
-            json.dump(config, f, indent=2)
+        })
 
     @classmethod
     def load(cls, directory):

@@ -36,7 +36,7 @@ from tokenizers import decoders, models, pre_tokenizers, Tokenizer, trainers
 
 from .decoded import Decoded
 from .normalization import check_chunks, QuantileNormalizer
-from .storage import read_config
+from .storage import read_config, write_config
 
 _LOG = logging.getLogger(__name__)
 
@@ -324,18 +324,14 @@ class FastTokenizer:
         """Write ``fast_tokenizer.json`` (settings, statistics) and ``tokenizer.json`` (BPE)."""
         self._require_fitted('save')
         os.makedirs(directory, exist_ok=True)
-        config = {
-            'format': _FORMAT,
-            'format_version': _FORMAT_VERSION,
+        write_config(os.path.join(directory, _CONFIG_FILE), _FORMAT, _FORMAT_VERSION, {
             'scale': self.scale,
             'vocab_size': self.vocab_size,
             'min_code': self.min_code,
             'max_code': self.max_code,
             'horizon': self.horizon,
             'normalizer': self.normalizer.to_dict(),
-        }
-        with open(os.path.join(directory, _CONFIG_FILE), 'w', encoding='utf-8') as f:
-            json.dump(config, f, indent=2)
+        })
         self._bpe.save(os.path.join(directory, _BPE_FILE))
 
     @classmethod

@@ -17,6 +17,13 @@
 import json
 
 
+def write_config(path, fmt, version, fields):
+    """Write `fields` to `path` as JSON under the ``format`` tag `fmt` at `version`."""
+    config = {'format': fmt, 'format_version': version, **fields}
+    with open(path, 'w', encoding='utf-8') as f:
+        json.dump(config, f, indent=2)
+
+
 def read_config(path, fmt, version):
     """
     Return the JSON object at `path`, checked to carry ``format`` `fmt` at `version`.
