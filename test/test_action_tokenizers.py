@@ -27,7 +27,7 @@ from scipy.fft import dct, idct
 from tokenizers import pre_tokenizers
 
 from vla_ros.action_tokenizers import dct_compress, FastTokenizer, QuantileNormalizer
-from vla_ros.action_tokenizers.fast import _BYTE_TO_SYMBOL
+from vla_ros.action_tokenizers.byte_level import BYTE_TO_SYMBOL, codes_to_text
 
 PROPERTY = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -129,7 +129,7 @@ def test_byte_symbols_match_hf_byte_level_pre_tokenizer():
     byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     for code in [*range(0, 128), 128, 200, 255, 256, 1000, 2047, 2048, 4000]:
         (word, _), = byte_level.pre_tokenize_str(chr(code))
-        assert word == ''.join(_BYTE_TO_SYMBOL[b] for b in chr(code).encode('utf-8'))
+        assert word == ''.join(BYTE_TO_SYMBOL[b] for b in chr(code).encode('utf-8'))
 
 
 def test_codes_are_flattened_low_frequency_first(fitted):
@@ -158,6 +158,22 @@ def test_batched_encode_equals_one_by_one(fitted):
     tokenizer, chunks = fitted
     batch = tokenizer.encode(chunks[:20])
     assert batch == [tokenizer.encode(chunk)[0] for chunk in chunks[:20]]
+
+
+@pytest.mark.parametrize('scale', [1.0, 3.0, 10.0, 40.0])
+def test_trailing_run_split_gives_hf_ids_exactly(scale):
+    # The zero code's character is a letter, digit, symbol or whitespace depending on the
+    # scale (min_code); every path (split, cut refused, whole string) must match HF.
+    tokenizer = FastTokenizer(scale=scale, vocab_size=1024, cache_chunks=0).fit(
+        smooth_chunks(200))
+    held_out = smooth_chunks(100, seed=1)
+    codes = np.clip(tokenizer.dct_codes(held_out), tokenizer.min_code, tokenizer.max_code)
+    codes -= tokenizer.min_code
+    texts = codes_to_text(codes)
+    plain = [e.ids for e in tokenizer._bpe.encode_batch(texts, add_special_tokens=False)]
+    assert tokenizer._tail is not None
+    assert tokenizer._tail.encode(codes, texts) == plain
+    assert tokenizer.encode(held_out) == plain
 
 
 def test_every_code_in_the_fitted_range_stays_encodable():

@@ -34,8 +34,10 @@ import numpy as np
 from scipy.fft import dct, idct
 from tokenizers import decoders, models, pre_tokenizers, Tokenizer, trainers
 
+from .byte_level import BYTE_TO_SYMBOL, codes_to_text, SYMBOL_TO_BYTE
 from .decoded import Decoded
 from .normalization import check_chunks, QuantileNormalizer
+from .run_tail import RunTailEncoder
 from .storage import read_config, write_config
 
 _LOG = logging.getLogger(__name__)
@@ -46,28 +48,6 @@ _FORMAT = 'vla_ros.action_tokenizers.FastTokenizer'
 _FORMAT_VERSION = 1
 # Code characters must be encodable as UTF-8; the first surrogate code point is not.
 _MAX_CODE_RANGE = 0xD800
-
-
-def _byte_to_symbol():
-    """
-    Return GPT-2's byte-level alphabet, one character per byte value.
-
-    Printable Latin-1 bytes stand for themselves; the rest are shifted to 256, 257, ... in
-    byte order (Radford et al. 2019, as HF tokenizers' ByteLevel does).
-    """
-    printable = set(range(0x21, 0x7F)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
-    table, shifted = [], 0
-    for byte in range(256):
-        if byte in printable:
-            table.append(chr(byte))
-        else:
-            table.append(chr(256 + shifted))
-            shifted += 1
-    return table
-
-
-_BYTE_TO_SYMBOL = _byte_to_symbol()
-_SYMBOL_TO_BYTE = {symbol: byte for byte, symbol in enumerate(_BYTE_TO_SYMBOL)}
 
 
 class FastTokenizer:
@@ -111,6 +91,7 @@ class FastTokenizer:
         self.max_code = None
         self.horizon = None
         self._bpe = None
+        self._tail = None
         self._token_bytes = None
         self._token_lengths = None
 
@@ -147,7 +128,7 @@ class FastTokenizer:
             initial_alphabet=[chr(i) for i in range(code_range)],
             max_token_length=10000,
         )
-        bpe.train_from_iterator(_codes_to_text(codes - min_code), trainer=trainer)
+        bpe.train_from_iterator(codes_to_text(codes - min_code), trainer=trainer)
         self._set_bpe(_with_all_code_bytes(bpe, code_range))
         return self
 
@@ -193,27 +174,44 @@ class FastTokenizer:
                 '[%d, %d]; clipped, so their error exceeds 0.5/scale',
                 int(clipped.sum()), len(clipped), self.min_code, self.max_code)
         codes = np.clip(codes, self.min_code, self.max_code) - self.min_code
-        tokens = self._encode_text(_codes_to_text(codes))
+        tokens = self._encode_text(codes, codes_to_text(codes))
         return (tokens, clipped) if return_clipped else tokens
 
     def clear_cache(self):
-        """Forget the chunks remembered by :meth:`encode` (see ``cache_chunks``)."""
+        """
+        Forget what :meth:`encode` remembers, so that the next call starts cold.
+
+        That is the encoded chunks (see ``cache_chunks``), the BPE ids of trailing code runs
+        and HF ``tokenizers``' own cache of encoded words.
+        """
         with self._cache_lock:
             self._cache.clear()
+        if self._tail is not None:
+            self._tail.forget()
+        clear_bpe_cache = getattr(self._bpe.model, '_clear_cache', None) if self._bpe else None
+        if clear_bpe_cache is not None:
+            clear_bpe_cache()
 
-    def _encode_text(self, text):
-        """Ids of each code string: remembered ones from the cache, the rest from the BPE."""
+    def _encode_text(self, codes, text):
+        """Ids of each chunk: remembered ones from the cache, the rest from the BPE."""
         cached = [self._cache.get(string) for string in text]
         # Each distinct missing string once, in order.
-        missing = list(dict.fromkeys(s for s, ids in zip(text, cached) if ids is None))
-        if missing:
-            found = dict(zip(missing, map(tuple, self._encode_plain(missing))))
+        first = {}
+        for row, (string, ids) in enumerate(zip(text, cached)):
+            if ids is None:
+                first.setdefault(string, row)
+        if first:
+            rows = list(first.values())
+            found = dict(zip(first, map(tuple, self._encode_plain(codes[rows],
+                                                                  [text[r] for r in rows]))))
             cached = [found[s] if ids is None else ids for s, ids in zip(text, cached)]
             self._remember(found)
         return [list(ids) for ids in cached]
 
-    def _encode_plain(self, text):
-        """Encode code strings with HF's batched BPE, with no cache."""
+    def _encode_plain(self, codes, text):
+        """Encode code strings (and their codes) with no chunk cache."""
+        if self._tail is not None:
+            return self._tail.encode(codes, text)
         # encode_batch_fast skips offset bookkeeping we never use (tokenizers >= 0.20).
         encode_batch = getattr(self._bpe, 'encode_batch_fast', self._bpe.encode_batch)
         return [encoding.ids for encoding in encode_batch(text, add_special_tokens=False)]
@@ -350,6 +348,10 @@ class FastTokenizer:
 
     def _set_bpe(self, bpe):
         self._bpe = bpe
+        self._tail = RunTailEncoder.build(
+            bpe, self.max_code - self.min_code + 1,
+            zero=chr(-self.min_code) if self.min_code <= 0 <= self.max_code else None,
+            width=self.horizon * self.normalizer.action_dim)
         self.clear_cache()
         vocab = bpe.get_vocab()
         token_bytes = np.empty(len(vocab), dtype=object)
@@ -373,14 +375,6 @@ class FastTokenizer:
             raise RuntimeError(f'FastTokenizer.{what}: call fit() or load() first')
 
 
-def _codes_to_text(codes):
-    """One string per row of non-negative integer codes, character i = chr(code i)."""
-    codes = np.ascontiguousarray(codes, dtype='<u4')
-    text = codes.tobytes().decode('utf-32-le')
-    width = codes.shape[1]
-    return [text[i * width:(i + 1) * width] for i in range(codes.shape[0])]
-
-
 def _token_to_bytes(token):
     """
     Bytes a token stands for, as the HF byte-level decoder reads it.
@@ -388,8 +382,8 @@ def _token_to_bytes(token):
     Tokens from the raw initial alphabet that are not byte-level symbols (e.g. chr(0)) are
     never produced by encoding; the HF decoder reads them as their own UTF-8 bytes.
     """
-    if all(symbol in _SYMBOL_TO_BYTE for symbol in token):
-        return bytes(_SYMBOL_TO_BYTE[symbol] for symbol in token)
+    if all(symbol in SYMBOL_TO_BYTE for symbol in token):
+        return bytes(SYMBOL_TO_BYTE[symbol] for symbol in token)
     return token.encode('utf-8')
 
 
@@ -401,7 +395,7 @@ def _with_all_code_bytes(bpe, code_range):
     trained id (and so every token of a chunk made of seen codes) unchanged.
     """
     vocab = bpe.get_vocab()
-    needed = {_BYTE_TO_SYMBOL[byte] for code in range(code_range)
+    needed = {BYTE_TO_SYMBOL[byte] for code in range(code_range)
               for byte in chr(code).encode('utf-8')}
     missing = sorted(needed.difference(vocab))
     if not missing:
