@@ -167,10 +167,8 @@ def test_trailing_run_split_gives_hf_ids_exactly(scale):
     tokenizer = FastTokenizer(scale=scale, vocab_size=1024, cache_chunks=0).fit(
         smooth_chunks(200))
     held_out = smooth_chunks(100, seed=1)
-    codes = np.clip(tokenizer.dct_codes(held_out), tokenizer.min_code, tokenizer.max_code)
-    codes -= tokenizer.min_code
-    texts = codes_to_text(codes)
-    plain = [e.ids for e in tokenizer._bpe.encode_batch(texts, add_special_tokens=False)]
+    codes, texts = code_strings(tokenizer, held_out)
+    plain = plain_ids(tokenizer, held_out)
     assert tokenizer._tail is not None
     assert tokenizer._tail.encode(codes, texts) == plain
     assert tokenizer.encode(held_out) == plain
@@ -358,11 +356,16 @@ def test_whole_batch_and_per_sequence_decoding_agree(fitted):
 
 # ------------------------------------------------------------------------- encode cache
 
-def plain_ids(tokenizer, chunks):
-    """Encode with HF's own batched encode of the chunks' code strings, bypassing the cache."""
+def code_strings(tokenizer, chunks):
+    """The chunks' clipped codes, shifted to start at 0, and the same as code strings."""
     codes = np.clip(tokenizer.dct_codes(chunks), tokenizer.min_code, tokenizer.max_code)
     codes -= tokenizer.min_code
-    text = [''.join(map(chr, row)) for row in codes]
+    return codes, codes_to_text(codes)
+
+
+def plain_ids(tokenizer, chunks):
+    """Encode with HF's own batched encode of the chunks' code strings, bypassing the cache."""
+    _, text = code_strings(tokenizer, chunks)
     return [encoding.ids for encoding in tokenizer._bpe.encode_batch(text)]
 
 

@@ -37,7 +37,7 @@ from tokenizers import decoders, models, pre_tokenizers, Tokenizer, trainers
 from .byte_level import BYTE_TO_SYMBOL, codes_to_text, SYMBOL_TO_BYTE
 from .decoded import Decoded
 from .normalization import check_chunks, QuantileNormalizer
-from .run_tail import RunTailEncoder
+from .run_tail import hf_ids, RunTailEncoder
 from .storage import read_config, write_config
 
 _LOG = logging.getLogger(__name__)
@@ -212,9 +212,7 @@ class FastTokenizer:
         """Encode code strings (and their codes) with no chunk cache."""
         if self._tail is not None:
             return self._tail.encode(codes, text)
-        # encode_batch_fast skips offset bookkeeping we never use (tokenizers >= 0.20).
-        encode_batch = getattr(self._bpe, 'encode_batch_fast', self._bpe.encode_batch)
-        return [encoding.ids for encoding in encode_batch(text, add_special_tokens=False)]
+        return hf_ids(self._bpe, text)
 
     def _remember(self, found):
         if not self.cache_chunks:

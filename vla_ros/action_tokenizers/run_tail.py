@@ -128,11 +128,10 @@ class RunTailEncoder:
                           codes[:, -1])
         split = ((width - starts >= _MIN_RUN) & self._splittable[codes[:, -1]]
                  & self._splittable[before])
-        heads = [text[:start] if cut else text
-                 for text, start, cut in zip(texts, starts.tolist(), split.tolist())]
-        head_ids = self._encode(heads)
-        tails = [texts[row][start:] if cut else None
-                 for row, (start, cut) in enumerate(zip(starts.tolist(), split.tolist()))]
+        cuts = [start if cut else None for start, cut in zip(starts.tolist(), split.tolist())]
+        head_ids = self._encode([text if cut is None else text[:cut]
+                                 for text, cut in zip(texts, cuts)])
+        tails = [None if cut is None else text[cut:] for text, cut in zip(texts, cuts)]
         # A local view of the memo: another thread may empty the shared one meanwhile.
         runs = self._runs
         if len(runs) > _MAX_REMEMBERED:
@@ -168,10 +167,7 @@ class RunTailEncoder:
         self._runs = {}
 
     def _encode(self, texts):
-        if not texts:
-            return []
-        encode_batch = getattr(self._bpe, 'encode_batch_fast', self._bpe.encode_batch)
-        return [encoding.ids for encoding in encode_batch(texts, add_special_tokens=False)]
+        return hf_ids(self._bpe, texts) if texts else []
 
     def _seam_ok(self, last, first):
         """Whether no merge crosses a cut between tokens `last` and `first` (module doc)."""
@@ -185,6 +181,13 @@ class RunTailEncoder:
                          for b, consumed_b in self._left[first])
             self._seams[key] = ok
         return ok
+
+
+def hf_ids(bpe, texts):
+    """Token ids of each string in `texts` from HF's batched encode of `bpe`."""
+    # encode_batch_fast skips offset bookkeeping we never use (tokenizers >= 0.20).
+    encode_batch = getattr(bpe, 'encode_batch_fast', bpe.encode_batch)
+    return [encoding.ids for encoding in encode_batch(texts, add_special_tokens=False)]
 
 
 def _splittable(bpe, char):
