@@ -357,7 +357,7 @@ def test_whole_batch_and_per_sequence_decoding_agree(fitted):
 # ------------------------------------------------------------------------- encode cache
 
 def code_strings(tokenizer, chunks):
-    """The chunks' clipped codes, shifted to start at 0, and the same as code strings."""
+    """Return the chunks' clipped codes, shifted to start at 0, and the same as code strings."""
     codes = np.clip(tokenizer.dct_codes(chunks), tokenizer.min_code, tokenizer.max_code)
     codes -= tokenizer.min_code
     return codes, codes_to_text(codes)
