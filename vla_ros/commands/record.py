@@ -45,6 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='seconds of holding still recorded after the expert finishes')
     parser.add_argument('--workers', type=int, default=1,
                         help='parallel simulation processes (output is identical)')
+    parser.add_argument('--perturb-rad', type=float, default=0.0, metavar='RAD',
+                        help='DART-style recording: add smooth noise of up to this standard '
+                        'deviation to the commanded arm joints while recording the '
+                        "expert's unperturbed plan as the action (default 0: off)")
     parser.add_argument('--no-video', action='store_true',
                         help='skip the mp4 files (only the lossless frames/ cache; LeRobot '
                         'cannot read the result)')
@@ -57,28 +61,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Record the episodes; print a one-line summary."""
     import dataclasses
-    from functools import partial
-    import multiprocessing
     import sys
 
     from tqdm import tqdm
 
     from vla_ros.config import ConfigError, load_config, SimConfig
     from vla_ros.sim.dataset import DatasetError, DatasetWriter
+    from vla_ros.sim.rollout import record_episodes
     from vla_ros.sim.tasks import parse_task, TaskError, TASKS
 
     sim = load_config(SimConfig, args.config, args.overrides)
     if args.image_size:
         height, width = _parse_size(args.image_size)
         sim = dataclasses.replace(sim, image_height=height, image_width=width)
-    for name, value, ok in (('--episodes', args.episodes, args.episodes > 0),
-                            ('--fps', args.fps, args.fps > 0),
-                            ('--workers', args.workers, args.workers > 0),
-                            ('--control-rate-hz', args.control_rate_hz,
-                             args.control_rate_hz >= args.fps),
-                            ('--tail-s', args.tail_s, args.tail_s >= 0)):
+    for name, value, ok, rule in (
+            ('--episodes', args.episodes, args.episodes > 0, '> 0'),
+            ('--fps', args.fps, args.fps > 0, '> 0'),
+            ('--workers', args.workers, args.workers > 0, '> 0'),
+            ('--perturb-rad', args.perturb_rad, 0 <= args.perturb_rad <= 0.5, 'in [0, 0.5]'),
+            ('--control-rate-hz', args.control_rate_hz, args.control_rate_hz >= args.fps,
+             '>= --fps'),
+            ('--tail-s', args.tail_s, args.tail_s >= 0, '>= 0')):
         if not ok:
-            raise ConfigError(f'{name}={value}: must be > 0 (control rate >= fps, tail >= 0)')
+            raise ConfigError(f'{name}={value}: must be {rule}')
     tasks = args.tasks or ([sim.task] if sim.task else list(TASKS))
     for task in tasks:
         try:
@@ -88,8 +93,6 @@ def run(args: argparse.Namespace) -> int:
     seed0 = sim.seed if args.seed is None else args.seed
     # Try at most twice as many seeds as episodes wanted: the expert fails almost never.
     jobs = [(seed0 + k, tasks[k % len(tasks)]) for k in range(2 * args.episodes)]
-    work = partial(_record, fps=args.fps, control_rate_hz=args.control_rate_hz,
-                   tail_s=args.tail_s)
     try:
         writer = DatasetWriter(args.out, fps=args.fps, cameras=sim.cameras,
                                image_size=(sim.image_height, sim.image_width),
@@ -97,11 +100,9 @@ def run(args: argparse.Namespace) -> int:
     except DatasetError as exc:
         raise ConfigError(str(exc)) from None
     failures = 0
-    pool = (multiprocessing.get_context('spawn').Pool(args.workers, _init_worker, (sim,))
-            if args.workers > 1 else None)
-    if pool is None:
-        _init_worker(sim)
-    results = pool.imap(work, jobs) if pool else map(work, jobs)
+    results = record_episodes(sim, jobs, args.workers, fps=args.fps,
+                              control_rate_hz=args.control_rate_hz, tail_s=args.tail_s,
+                              perturb_rad=args.perturb_rad)
     with writer, tqdm(total=args.episodes, unit='ep', desc='record') as bar:
         for episode in results:
             if not episode.success:
@@ -116,8 +117,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update()
             if writer.num_episodes == args.episodes:
                 break
-    if pool is not None:
-        pool.terminate()
+    results.close()
     if writer.num_episodes < args.episodes:
         print(f'vla-ros record: only {writer.num_episodes} of {args.episodes} episodes '
               f'succeeded', file=sys.stderr)
@@ -138,21 +138,3 @@ def _parse_size(text: str) -> tuple[int, int]:
     if len(sizes) not in (1, 2) or min(sizes) < 16:
         raise ConfigError(f'--image-size={text}: must be N or HxW with sizes >= 16')
     return (sizes[0], sizes[-1])
-
-
-_ENV = None
-
-
-def _init_worker(sim) -> None:
-    global _ENV
-    from vla_ros.sim.env import ArmEnv
-
-    _ENV = ArmEnv(sim)
-
-
-def _record(job, fps, control_rate_hz, tail_s):
-    from vla_ros.sim.rollout import record_episode
-
-    seed, task = job
-    return record_episode(_ENV, seed, task, fps=fps, control_rate_hz=control_rate_hz,
-                          tail_s=tail_s)

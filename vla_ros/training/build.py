@@ -35,12 +35,39 @@ EPISODE_CACHE = 'episodes.npz'
 
 def load_or_record_episodes(run_dir: Path, cfg, sim_cfg, dataset: str, n_episodes: int,
                             seed_start: int, fps: float) -> list[EpisodeArrays]:
-    """Return the run's demonstrations: its cache, else `dataset`, else freshly recorded."""
+    """
+    Return the run's demonstrations: its cache, else `dataset`, else freshly recorded.
+
+    The cache is only reused for the same source, image size, frame rate and recording
+    settings (kept beside it in ``episodes.json``): a resumed run must see the episodes the
+    interrupted one saw, and a changed command must not silently train on stale ones.
+    """
+    import json
+
+    from vla_ros.config import ConfigError
     from vla_ros.training.expert_data import record_expert_episodes
 
     cache = run_dir / EPISODE_CACHE
+    meta_path = cache.with_suffix('.json')
     hw = (cfg.image_size, cfg.image_size)
+    meta = {'source': f'dataset {dataset}' if dataset else 'scripted expert',
+            'image_size': list(hw), 'fps': float(fps)}
+    if not dataset:
+        meta.update(episodes=int(n_episodes), seed_start=int(seed_start),
+                    perturb_rad=float(cfg.record_perturb_rad),
+                    sim_image_size=[sim_cfg.image_height, sim_cfg.image_width],
+                    random_target_color=bool(sim_cfg.random_target_color))
     if cache.is_file():
+        stored = json.loads(meta_path.read_text()) if meta_path.is_file() else None
+        if stored is None:
+            log.warning('%s has no %s: cannot check it matches this command; using it',
+                        cache, meta_path.name)
+        elif stored != meta:
+            changed = ', '.join(f'{k}: cached {stored.get(k)!r}, now {meta.get(k)!r}'
+                                for k in sorted(set(stored) | set(meta))
+                                if stored.get(k) != meta.get(k))
+            raise ConfigError(f'{cache}: recorded with other settings ({changed}); use a new '
+                              '--out, or delete the cache to record again')
         episodes = read_episodes(cache)
         log.info('read %d cached episodes from %s', len(episodes), cache)
         return episodes
@@ -50,8 +77,11 @@ def load_or_record_episodes(run_dir: Path, cfg, sim_cfg, dataset: str, n_episode
     else:
         from vla_ros.sim import TASKS
         seeds = range(seed_start, seed_start + n_episodes)
-        episodes = record_expert_episodes(sim_cfg, list(seeds), hw, fps, tasks=list(TASKS))
+        episodes = record_expert_episodes(sim_cfg, list(seeds), hw, fps, tasks=list(TASKS),
+                                          perturb_rad=cfg.record_perturb_rad,
+                                          workers=cfg.record_workers)
     write_episodes(cache, episodes)
+    meta_path.write_text(json.dumps(meta, indent=2) + '\n')
     return episodes
 
 

@@ -47,49 +47,35 @@ def to_model_uint8(images: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def record_expert_episodes(sim_cfg, seeds: Sequence[int], image_hw: tuple[int, int],
-                           fps: float, tasks: Sequence[str] = (), extra_s: float = 0.5,
+                           fps: float, tasks: Sequence[str] = (), tail_s: float = 0.5,
+                           perturb_rad: float = 0.0, workers: int = 1,
                            progress: bool = True) -> list[EpisodeArrays]:
     """
     Run the scripted expert on each seed; keep frames at `fps` (task ``tasks[i % n]``).
 
     The frame at time t pairs the observation (images, measured joints) with the expert's
-    target at t, as a teleoperated recording would. `extra_s` of the final hold is kept so the
-    policy also learns to stay put once done.
+    target at t, as a teleoperated recording would (`vla_ros.sim.rollout.record_episode`;
+    `perturb_rad` > 0 makes it DART-style). `tail_s` of the final hold is kept so the policy
+    also learns to stay put once done. `workers` processes record in parallel.
     """
     from tqdm import tqdm
 
-    from vla_ros.sim import ArmEnv, ScriptedExpert
+    from vla_ros.sim.rollout import record_episodes
 
-    env = ArmEnv(sim_cfg)
+    jobs = [(int(seed), tasks[i % len(tasks)] if tasks else None)
+            for i, seed in enumerate(seeds)]
     episodes = []
     failures = 0
-    period = 1.0 / fps
-    for i, seed in enumerate(tqdm(seeds, desc='record', unit='episode', disable=not progress,
-                                  dynamic_ncols=True)):
-        obs = env.reset(seed=int(seed), task=tasks[i % len(tasks)] if tasks else None)
-        expert = ScriptedExpert(env)
-        frames = int(np.ceil((expert.duration_s + extra_s) / period))
-        images = {name: [] for name in obs.images}
-        state, action = [], []
-        for k in range(frames):
-            t = k * period
-            target = expert.target(t)
-            obs = env.observe()
-            for name, img in obs.images.items():
-                images[name].append(img)
-            state.append(obs.state)
-            action.append(target)
-            # Command the next target at 100 Hz between frames, as the executor would.
-            for j in range(10):
-                env.set_command(expert.target(t + (j + 1) * period / 10))
-                env.advance(period / 10)
-        if not env.success():
-            # A demonstration that fails teaches failure; drop it (the expert rarely fails).
+    for recorded in tqdm(record_episodes(sim_cfg, jobs, workers, fps=int(round(fps)),
+                                         tail_s=tail_s, perturb_rad=perturb_rad),
+                         total=len(jobs), desc='record', unit='episode',
+                         disable=not progress, dynamic_ncols=True):
+        if not recorded.success:
+            # A demonstration that fails teaches failure; drop it.
             failures += 1
             continue
         episodes.append(EpisodeArrays(
-            images={n: to_model_uint8(np.stack(v), *image_hw) for n, v in images.items()},
-            state=np.array(state), action=np.array(action), instruction=env.instruction))
-    env.close()
+            images={n: to_model_uint8(v, *image_hw) for n, v in recorded.images.items()},
+            state=recorded.state, action=recorded.action, instruction=recorded.instruction))
     log.info('recorded %d expert episodes (%d failed and dropped)', len(episodes), failures)
     return episodes

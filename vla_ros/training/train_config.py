@@ -50,6 +50,14 @@ class TrainConfig:
         0.0, 'Gaussian noise added to the normalized joint state of each sample (in state '
         'standard deviations): the expert never leaves its path, so without it a policy can '
         'learn to extrapolate the state and ignore the images; 0: off.')
+    record_perturb_rad: float = param(
+        0.0, 'DART-style expert demonstrations (recorded by vla-ros train without --dataset): '
+        'smooth noise of up to this standard deviation is added to the commanded arm joints '
+        "while the expert's plan stays the action label, so the demonstrations show the way "
+        'back from states beside the plan [rad]; 0: clean demonstrations.')
+    record_workers: int = param(
+        1, 'Processes recording the expert demonstrations in parallel (rendering is '
+        'single-threaded; one per core is about linear).')
     seed: int = param(0, 'Seed of initialisation, sampling and augmentation.')
     num_threads: int = param(0, "torch CPU threads; 0: torch's default.")
     max_time_s: float = param(
@@ -58,7 +66,8 @@ class TrainConfig:
 
     def __post_init__(self):
         require_finite(self, 'learning_rate', 'min_learning_rate', 'weight_decay',
-                       'grad_clip_norm', 'max_time_s', 'state_noise_std')
+                       'grad_clip_norm', 'max_time_s', 'state_noise_std',
+                       'record_perturb_rad')
         require_choice(self, 'model_preset', ('demo', 'tiny', 'smolvla_base'))
         require_choice(self, 'action_mode', ('absolute',))
         require(self, 'image_size', 16 <= self.image_size <= 1024, 'must be in [16, 1024]')
@@ -77,4 +86,7 @@ class TrainConfig:
         require(self, 'augment_shift_px', self.augment_shift_px >= 0, 'must be >= 0')
         require(self, 'state_noise_std', self.state_noise_std >= 0, 'must be >= 0')
         require(self, 'num_threads', self.num_threads >= 0, 'must be >= 0')
+        require(self, 'record_perturb_rad', 0 <= self.record_perturb_rad <= 0.5,
+                'must be in [0, 0.5]')
+        require(self, 'record_workers', self.record_workers >= 1, 'must be >= 1')
         require(self, 'max_time_s', self.max_time_s >= 0, 'must be >= 0')
