@@ -80,10 +80,15 @@ def run_episode(env, policy, executor, seed: int, task: str | None = None,
     Run one episode of `env` (an ``ArmEnv``) under `policy` through `executor`.
 
     `executor` is a fresh ``ChunkExecutor``; it is ticked every ``1 / control_rate_hz`` of sim
-    time with the measured joint positions, and its command is sent to the arm.
+    time with the measured joint positions, and its command is sent to the arm. The
+    flow-matching noise is seeded from `seed`, so an episode's only run-to-run variation is
+    the measured inference latency (none with a fixed ``settings.inference_delay_s``).
     """
+    import torch
+
     from vla_ros.policy import Observation
 
+    torch.manual_seed(seed)
     obs = env.reset(seed=seed, task=task)
     dt = 1.0 / control_rate_hz
     now = float(obs.time)
