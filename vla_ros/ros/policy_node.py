@@ -23,7 +23,9 @@ MultiThreadedExecutor, so one is in flight at a time and the subscriptions never
 
 from __future__ import annotations
 
+from pathlib import Path
 import time
+import traceback
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
@@ -173,7 +175,13 @@ class PolicyNode(LifecycleNode):
         except Exception as exc:  # noqa: BLE001 - a model failure must not kill the node
             text = f'{type(exc).__name__}: {exc}'
             self.stats.record_error(text)
-            self.get_logger().error(f'inference failed, no chunk published: {text}')
+            # Where it was raised, so a model error can be told from bad input at a glance;
+            # the whole traceback at debug level.
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            self.get_logger().error(f'inference failed, no chunk published: {text} (at '
+                                    f'{Path(where.filename).name}:{where.lineno} in '
+                                    f'{where.name})')
+            self.get_logger().debug(''.join(traceback.format_exception(exc)))
         finally:
             self.trigger.finish(published, self._now(), t0)
         return published, text
