@@ -440,6 +440,10 @@ def test_pause_stops_at_stop_deceleration_ignores_chunks_and_resumes_at_measured
     measured = held + 0.01
     assert ex.resume(measured)
     assert ex.tick(0.602).positions.tolist() == measured.tolist()
+    # A chunk in flight across the pause was planned from the world before it: refused.
+    late = ex.submit(sine_chunk(0.39), 0.6)
+    assert not late.accepted and 'before the last pause' in late.reason
+    assert ex.rejected['before pause'] == 1
     assert ex.submit(sine_chunk(0.55), 0.6).accepted
     q, w = stack(run(ex, 0.604, 1.0))
     assert_within(q, w, p0=measured, v0=np.zeros(3))

@@ -103,6 +103,7 @@ class ChunkExecutor:
         self._p = self._v = self._v_before = None
         self._pl = self._vl = None                  # the same as float lists, for the tick
         self._t = -math.inf
+        self._paused_at = -math.inf   # chunks observed before the last pause are stale
         self._decrement = None
         self._zeros = np.zeros(len(self.joint_names))
 
@@ -130,6 +131,11 @@ class ChunkExecutor:
         """Offer a chunk received at `now`; its past steps are skipped, never replayed."""
         if self._state in ('pausing', 'paused'):
             return self._reject('paused', 'paused: chunks are ignored until resume')
+        if chunk.t0 < self._paused_at:
+            # Planned from the world before the pause (an e-stop, a reset): after the resume
+            # it would drive the arm towards where things were, not where they are.
+            return self._reject('before pause', f'observed at t0={chunk.t0:.3f}, before the '
+                                f'last pause at {self._paused_at:.3f}')
         if chunk.joint_names != self.joint_names:
             try:
                 chunk = chunk.reordered(self.joint_names)
@@ -156,8 +162,12 @@ class ChunkExecutor:
         return Submission(True, '')
 
     def pause(self, now: float) -> None:
-        """Stop from the next tick on (at `stop_deceleration`), then hold until `resume`."""
-        del now   # the stop is defined per tick; kept so every input carries its time
+        """
+        Stop from the next tick on (at `stop_deceleration`), then hold until `resume`.
+
+        Chunks observed before `now` are refused from then on, also after the resume.
+        """
+        self._paused_at = max(self._paused_at, now)
         self._pending = self._plan = self._newest = None
         if self._p is None:
             self._state = 'paused'
