@@ -427,6 +427,10 @@ class SimConfig:
         20.0, 'Episode length before it counts as failed and the node starts the next [s].')
     reset_after_success_s: float = param(
         2.0, 'The node starts the next episode this long after success; <= 0: never [s].')
+    executor_node: str = param(
+        'chunk_executor', 'Chunk executor node re-synced at every episode start (its ~/pause '
+        'then ~/resume), so it holds the new start pose instead of pulling the arm back to '
+        'where the last episode ended; empty: none. Skipped while its services are absent.')
 
     def __post_init__(self):
         require_finite(self, 'physics_rate_hz', 'joint_state_rate_hz', 'camera_rate_hz',

@@ -76,6 +76,10 @@ class SimNode(Node):
         self.create_subscription(Float64MultiArray, COMMAND_TOPIC, self.on_command, RELIABLE_QOS)
         self.create_subscription(String, '~/task', self.on_task, RELIABLE_QOS)
         self.create_service(Trigger, '~/reset', self.on_reset)
+        executor = cfg.executor_node.strip().rstrip('/')
+        self.executor_clients = ((self.create_client(Trigger, f'{executor}/pause'),
+                                  self.create_client(Trigger, f'{executor}/resume'))
+                                 if executor else None)
         self.start_episode(self.seed)
         self.create_timer(1.0 / cfg.joint_state_rate_hz, self.on_physics_tick)
         self.create_timer(1.0 / cfg.camera_rate_hz, self.on_camera_tick)
@@ -90,6 +94,27 @@ class SimNode(Node):
         self.last_wall = time.monotonic()
         self.get_logger().info(f'episode seed {seed}: "{self.env.instruction}"')
         self.publish_instruction()
+        self.resync_executor()
+        # Fresh frames now, so no observation pairs the new joints with the last episode's
+        # images for up to a camera period.
+        self.on_camera_tick()
+
+    def resync_executor(self) -> None:
+        """
+        Make the chunk executor hold the arm's new start pose (pause, then resume).
+
+        A reset moves the simulated arm home in one step, which no real arm does; the executor
+        would otherwise keep commanding the last episode's final targets, dragging the arm back
+        there and showing the policy a start it never saw. The in-process evaluation builds a
+        fresh executor per episode; this is the ROS equivalent.
+        """
+        if self.executor_clients is None:
+            return
+        pause, resume = self.executor_clients
+        if not (pause.service_is_ready() and resume.service_is_ready()):
+            return
+        future = pause.call_async(Trigger.Request())
+        future.add_done_callback(lambda _: resume.call_async(Trigger.Request()))
 
     def publish_instruction(self) -> None:
         """Publish the current instruction."""
