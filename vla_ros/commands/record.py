@@ -60,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Record the episodes; print a one-line summary."""
+    from contextlib import closing
     import dataclasses
     import sys
 
@@ -103,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     results = record_episodes(sim, jobs, args.workers, fps=args.fps,
                               control_rate_hz=args.control_rate_hz, tail_s=args.tail_s,
                               perturb_rad=args.perturb_rad)
-    with writer, tqdm(total=args.episodes, unit='ep', desc='record') as bar:
+    # closing(): the workers stop when we have enough episodes, or on an error.
+    with writer, closing(results), tqdm(total=args.episodes, unit='ep', desc='record') as bar:
         for episode in results:
             if not episode.success:
                 failures += 1
@@ -117,7 +119,6 @@ def run(args: argparse.Namespace) -> int:
             bar.update()
             if writer.num_episodes == args.episodes:
                 break
-    results.close()
     if writer.num_episodes < args.episodes:
         print(f'vla-ros record: only {writer.num_episodes} of {args.episodes} episodes '
               f'succeeded', file=sys.stderr)

@@ -40,7 +40,7 @@ class RecordedEpisode:
     seed: int
     task: str
     instruction: str
-    fps: int
+    fps: float
     images: dict = field(repr=False)     # camera -> uint8 (T, H, W, 3)
     state: np.ndarray = field(repr=False)    # (T, 7) [rad, m]
     action: np.ndarray = field(repr=False)   # (T, 7) [rad, m]
@@ -52,7 +52,7 @@ class RecordedEpisode:
         return len(self.state)
 
 
-def record_episode(env, seed: int, task: str | None = None, fps: int = 10,
+def record_episode(env, seed: int, task: str | None = None, fps: float = 10,
                    control_rate_hz: float = 100.0, tail_s: float = 0.0,
                    perturb_rad: float = 0.0) -> RecordedEpisode:
     """
@@ -139,23 +139,25 @@ def record_episodes(sim_cfg, jobs: Iterable[tuple[int, str | None]], workers: in
     about half the time. A consumer may stop early; the workers are then terminated.
     """
     jobs = list(jobs)
-    work = partial(_record_job, **kwargs)
     if workers <= 1:
-        _init_worker(sim_cfg)
+        from vla_ros.sim.env import ArmEnv
+
+        env = ArmEnv(sim_cfg)
         try:
-            yield from map(work, jobs)
+            for seed, task in jobs:
+                yield record_episode(env, seed, task, **kwargs)
         finally:
-            _close_worker()
+            env.close()
         return
     pool = multiprocessing.get_context('spawn').Pool(workers, _init_worker, (sim_cfg,))
     try:
-        yield from pool.imap(work, jobs)
+        yield from pool.imap(partial(_record_job, **kwargs), jobs)
     finally:
         pool.terminate()
         pool.join()
 
 
-_ENV = None
+_ENV = None   # a pool worker's own simulation
 
 
 def _init_worker(sim_cfg) -> None:
@@ -163,13 +165,6 @@ def _init_worker(sim_cfg) -> None:
     from vla_ros.sim.env import ArmEnv
 
     _ENV = ArmEnv(sim_cfg)
-
-
-def _close_worker() -> None:
-    global _ENV
-    if _ENV is not None:
-        _ENV.close()
-        _ENV = None
 
 
 def _record_job(job, **kwargs) -> RecordedEpisode:

@@ -66,7 +66,7 @@ def record_expert_episodes(sim_cfg, seeds: Sequence[int], image_hw: tuple[int, i
             for i, seed in enumerate(seeds)]
     episodes = []
     failures = 0
-    for recorded in tqdm(record_episodes(sim_cfg, jobs, workers, fps=int(round(fps)),
+    for recorded in tqdm(record_episodes(sim_cfg, jobs, workers, fps=fps,
                                          tail_s=tail_s, perturb_rad=perturb_rad),
                          total=len(jobs), desc='record', unit='episode',
                          disable=not progress, dynamic_ncols=True):
