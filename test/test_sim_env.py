@@ -36,7 +36,7 @@ def test_api_constants():
     assert JOINT_NAMES == ('shoulder_pan', 'shoulder_lift', 'elbow_flex', 'forearm_roll',
                            'wrist_flex', 'wrist_roll', 'gripper')
     assert CAMERA_NAMES == ('scene', 'wrist')
-    for name in ('lower', 'upper', 'velocity', 'acceleration'):
+    for name in ('lower', 'upper', 'max_velocity', 'max_acceleration'):
         assert getattr(JOINT_LIMITS, name).shape == (7,)
     assert np.all(JOINT_LIMITS.lower < JOINT_LIMITS.upper)
     assert np.all((HOME_POSITIONS >= JOINT_LIMITS.lower) & (HOME_POSITIONS <= JOINT_LIMITS.upper))

@@ -70,6 +70,10 @@ class JointLimits:
         return cls(np.full(joints, lower), np.full(joints, upper),
                    np.full(joints, max_velocity), np.full(joints, max_acceleration))
 
+    def clip(self, positions: np.ndarray) -> np.ndarray:
+        """Return `positions` clipped into [lower, upper]."""
+        return np.clip(positions, self.lower, self.upper)
+
 
 def braking_speed(distance: np.ndarray, a_t: np.ndarray, k2: np.ndarray, inv_period: float
                   ) -> np.ndarray:

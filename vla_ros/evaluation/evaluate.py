@@ -66,9 +66,9 @@ def sim_executor_config(exec_cfg):
         changes['position_lower'] = values(JOINT_LIMITS.lower)
         changes['position_upper'] = values(JOINT_LIMITS.upper)
     if not exec_cfg.max_velocity:
-        changes['max_velocity'] = values(JOINT_LIMITS.velocity)
+        changes['max_velocity'] = values(JOINT_LIMITS.max_velocity)
     if not exec_cfg.max_acceleration:
-        changes['max_acceleration'] = values(JOINT_LIMITS.acceleration)
+        changes['max_acceleration'] = values(JOINT_LIMITS.max_acceleration)
     return replace(exec_cfg, **changes)
 
 

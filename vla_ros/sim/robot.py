@@ -21,10 +21,11 @@ ROS node), so they live apart from the MuJoCo environment and import nothing hea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from vla_ros.control.limits import JointLimits
 
 ASSETS_DIR = Path(__file__).resolve().parent / 'assets'
 """Folder of the MJCF files."""
@@ -50,25 +51,6 @@ GRIPPER_OPEN_M = 0.04
 GRIPPER_CLOSED_M = 0.0
 
 
-@dataclass(frozen=True)
-class JointLimits:
-    """
-    Per-joint limits in `JOINT_NAMES` order; arrays of shape (7,).
-
-    Positions match the MJCF ``range`` and the URDF ``<limit>``; velocity and acceleration are
-    what the scripted expert stays within and what a chunk executor should enforce.
-    """
-
-    lower: np.ndarray         # [rad, rad, ..., m]
-    upper: np.ndarray         # [rad, rad, ..., m]
-    velocity: np.ndarray      # [rad/s, ..., m/s]
-    acceleration: np.ndarray  # [rad/s^2, ..., m/s^2]
-
-    def clip(self, positions: np.ndarray) -> np.ndarray:
-        """Return `positions` clipped into [lower, upper]."""
-        return np.clip(positions, self.lower, self.upper)
-
-
 def _frozen(values) -> np.ndarray:
     array = np.array(values, dtype=np.float64)
     array.setflags(write=False)
@@ -78,10 +60,15 @@ def _frozen(values) -> np.ndarray:
 JOINT_LIMITS = JointLimits(
     lower=_frozen([-2.6, -1.9, -2.6, -2.8, -2.2, -2.8, 0.0]),
     upper=_frozen([2.6, 1.9, 2.6, 2.8, 2.2, 2.8, GRIPPER_OPEN_M]),
-    velocity=_frozen([2.0, 2.0, 2.5, 3.0, 3.0, 3.0, 0.2]),
-    acceleration=_frozen([8.0, 8.0, 10.0, 12.0, 12.0, 12.0, 1.0]),
+    max_velocity=_frozen([2.0, 2.0, 2.5, 3.0, 3.0, 3.0, 0.2]),
+    max_acceleration=_frozen([8.0, 8.0, 10.0, 12.0, 12.0, 12.0, 1.0]),
 )
-"""Limits of the simulated arm (and of ``models/vla_arm.urdf``)."""
+"""
+Limits of the simulated arm (and of ``models/vla_arm.urdf``), in `JOINT_NAMES` order.
+
+Positions match the MJCF ``range`` and the URDF ``<limit>``; velocity and acceleration are what
+the scripted expert stays within and what a chunk executor should enforce.
+"""
 
 HOME_POSITIONS = _frozen([0.0, 0.15, 1.75, 0.0, 1.24, 0.0, GRIPPER_OPEN_M])
 """Start pose of every episode: gripper open, tool pointing down above the workspace."""
