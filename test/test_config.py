@@ -39,7 +39,7 @@ def test_every_shipped_yaml_validates(path):
     ours = [s for s in sections if s in known]
     if not ours:
         pytest.skip(f'{path.name} configures no vla_ros node (e.g. ros2_control)')
-    built = check_sections([path])
+    built = check_sections(CONFIG_CLASSES, [path])
     assert {cfg.SECTION for cfg in built} == set(ours)
 
 
@@ -67,7 +67,7 @@ def test_unknown_key_suggests_the_right_one(tmp_path):
 def test_unknown_section_is_an_error(tmp_path):
     path = write(tmp_path, 'chunk_exector:\n  ros__parameters:\n    control_rate_hz: 100\n')
     with pytest.raises(ConfigError, match="did you mean 'chunk_executor'"):
-        check_sections([path])
+        check_sections(CONFIG_CLASSES, [path])
 
 
 def test_wrong_type_and_choice_are_named(tmp_path):

@@ -13,224 +13,18 @@
 # limitations under the License.
 
 """
-Typed configuration: one frozen dataclass per node or component.
+The ROS nodes' configs: one frozen dataclass per node, validated in ``__post_init__``.
 
 Every field has a default, a unit in its name where it has one, and a help string (the ROS
-parameter description). Values reach a dataclass through one code path, `from_mapping`, whether
-they come from a ROS parameter file (``<node_name>: ros__parameters: ...``), from ROS parameters
-(`vla_ros.ros.params`) or from CLI overrides (``--set chunk_executor.control_rate_hz=200``).
-
-A bad value raises `ConfigError` with one line naming the section, the field, the value and the
-rule: ``chunk_executor.control_rate_hz=0: must be > 0``.
+parameter description); a field marked read-only cannot change on a running node.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-import difflib
-import math
-from pathlib import Path
-import typing
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import ClassVar
 
-import yaml
-
-
-class ConfigError(ValueError):
-    """A configuration value, key or file is invalid; the message is one line."""
-
-
-def param(default: Any, help: str) -> Any:  # noqa: A002 - 'help' mirrors argparse
-    """Declare a config field with its default and its help (the ROS parameter description)."""
-    if isinstance(default, list):
-        default = tuple(default)
-    return dataclasses.field(default=default, metadata={'help': help})
-
-
-def show(value: Any) -> str:
-    """Format a parameter value as a user wrote it: ``0`` not ``0.0``, lists as YAML does."""
-    if isinstance(value, float):
-        return f'{value:g}'
-    if isinstance(value, (list, tuple)):
-        return '[' + ', '.join(show(v) for v in value) + ']'
-    if isinstance(value, str):
-        return repr(value)
-    return str(value)
-
-
-def require(cfg: Any, name: str, ok: bool, rule: str) -> None:
-    """Raise `ConfigError` naming ``section.name=value`` and `rule` unless `ok`."""
-    if not ok:
-        raise ConfigError(f'{cfg.SECTION}.{name}={show(getattr(cfg, name))}: {rule}')
-
-
-def require_choice(cfg: Any, name: str, choices: Iterable[str]) -> None:
-    """Require the string field `name` to be one of `choices`."""
-    choices = tuple(choices)
-    require(cfg, name, getattr(cfg, name) in choices, 'must be one of ' + ', '.join(choices))
-
-
-def require_finite(cfg: Any, *names: str) -> None:
-    """Require every listed numeric (or tuple of numbers) field to be finite."""
-    for name in names:
-        value = getattr(cfg, name)
-        values = value if isinstance(value, tuple) else (value,)
-        require(cfg, name, all(math.isfinite(v) for v in values), 'must be finite')
-
-
-def field_help(cls: type) -> dict[str, str]:
-    """Return ``{field name: help string}`` for a config dataclass."""
-    return {f.name: f.metadata.get('help', '') for f in dataclasses.fields(cls)}
-
-
-def _coerce(section: str, name: str, hint: Any, value: Any) -> Any:
-    """Convert a YAML/ROS value to the field's declared type, or raise one clear line."""
-    def fail(expected: str) -> ConfigError:
-        return ConfigError(f'{section}.{name}={show(value)}: must be {expected}')
-
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise fail('true or false')
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise fail('an integer')
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise fail('a number')
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise fail('a string')
-        return value
-    if typing.get_origin(hint) is tuple:
-        (item,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
-        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise fail('a list')
-        return tuple(_coerce(section, f'{name}[{i}]', item, v) for i, v in enumerate(value))
-    raise TypeError(f'{section}.{name}: unsupported field type {hint!r}')
-
-
-def from_mapping(cls: type, values: Mapping[str, Any], base: Any = None) -> Any:
-    """Build `cls` from `values` over `base` (or the defaults); validate; one-line errors."""
-    section = cls.SECTION
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    kwargs = dataclasses.asdict(base) if base is not None else {}
-    for key, value in values.items():
-        if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ''
-            raise ConfigError(f'{section}.{key}: unknown parameter{hint}')
-        kwargs[key] = _coerce(section, key, hints[key], value)
-    return cls(**kwargs)
-
-
-def load_yaml(path: str | Path) -> dict[str, dict[str, Any]]:
-    """
-    Read a parameter file into ``{section: {key: value}}``.
-
-    Accepts the ROS 2 layout (``node: {ros__parameters: {...}}``, where the node key may carry a
-    namespace such as ``/arm/chunk_executor`` or be the wildcard ``/**``) and the plain layout
-    (``section: {key: value}``).
-    """
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f'{path}: no such file') from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, 'problem_mark', None)
-        where = f' line {mark.line + 1}' if mark is not None else ''
-        problem = getattr(exc, 'problem', None) or 'not valid YAML'
-        raise ConfigError(f'{path}:{where}: {problem}') from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f'{path}: top level must be a mapping of node names')
-    sections: dict[str, dict[str, Any]] = {}
-    for node, body in data.items():
-        name = str(node).rstrip('/').rsplit('/', 1)[-1]
-        if isinstance(body, dict) and 'ros__parameters' in body:
-            body = body['ros__parameters']
-        if not isinstance(body, dict):
-            raise ConfigError(f'{path}: {node}: must be a mapping of parameters')
-        sections.setdefault(name, {}).update(body)
-    return sections
-
-
-def parse_override(text: str) -> tuple[str, str, Any]:
-    """Split ``section.key=value`` (value parsed as YAML) into its three parts."""
-    target, sep, raw = text.partition('=')
-    section, dot, key = target.strip().partition('.')
-    if not sep or not dot or not section or not key:
-        raise ConfigError(f'--set {text!r}: expected section.key=value')
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        raise ConfigError(f'--set {text!r}: value is not valid YAML') from None
-    return section, key, value
-
-
-def load_config(cls: type, files: Iterable[str | Path] = (),
-                overrides: Iterable[str] = ()) -> Any:
-    """
-    Build `cls` from defaults, then each YAML file's section, then ``--set`` overrides.
-
-    Sections for other components are ignored, so one file can configure several nodes; a
-    section name is the node name (`cls.SECTION`) or its short alias (`cls.ALIAS`).
-    """
-    names = {cls.SECTION, getattr(cls, 'ALIAS', cls.SECTION)}
-    values: dict[str, Any] = {}
-    for path in files:
-        for section, body in load_yaml(path).items():
-            if section in names or section == '**':
-                values.update(body)
-    for text in overrides:
-        section, key, value = parse_override(text)
-        if section in names:
-            values[key] = value
-    return from_mapping(cls, values)
-
-
-def check_sections(files: Iterable[str | Path], overrides: Iterable[str] = ()) -> list[Any]:
-    """
-    Validate every known section in `files` and `overrides`; return the built configs.
-
-    An unknown section is an error with a did-you-mean, so a typo in a node name cannot silently
-    leave a node on its defaults.
-    """
-    files = list(files)
-    overrides = list(overrides)
-    known = {}
-    for cls in CONFIG_CLASSES:
-        known[cls.SECTION] = cls
-        known[getattr(cls, 'ALIAS', cls.SECTION)] = cls
-    seen = []
-    for path in files:
-        for section in load_yaml(path):
-            seen.append((section, str(path)))
-    for text in overrides:
-        seen.append((parse_override(text)[0], '--set'))
-    built = {}
-    for section, where in seen:
-        if section == '**':
-            continue
-        if section not in known:
-            close = difflib.get_close_matches(section, list(known), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ''
-            raise ConfigError(f'{where}: {section}: unknown node or section{hint}')
-        cls = known[section]
-        if cls not in built:
-            built[cls] = load_config(cls, files, overrides)
-    return list(built.values())
-
-
-# --------------------------------------------------------------------------------------------
-# Components. Each class owns its validation in __post_init__.
-# --------------------------------------------------------------------------------------------
+from vla_ros.config.schema import param, require, require_choice, require_finite
 
 
 @dataclass(frozen=True)
@@ -242,7 +36,7 @@ class ExecutorConfig:
 
     joint_names: tuple[str, ...] = param(
         (), "Joints in command order (the controller's order). Empty: take the first "
-        "chunk's order.")
+        "chunk's order.", read_only=True)
     control_rate_hz: float = param(200.0, 'Rate at which commands are published [Hz].')
     blend_mode: str = param(
         'crossfade', 'How a new chunk takes over from the one being executed: replace, '
@@ -271,12 +65,14 @@ class ExecutorConfig:
         'empty: max_acceleration.')
     urdf_path: str = param(
         '', 'Optional URDF file; its <limit> tags (lower, upper, velocity) tighten the limits '
-        'above, joint by joint.')
+        'above, joint by joint.', read_only=True)
     command_interface: str = param(
         'forward_position', 'Command message: forward_position (Float64MultiArray), '
-        'joint_trajectory (single-point JointTrajectory) or joint_state (JointState).')
+        'joint_trajectory (single-point JointTrajectory) or joint_state (JointState).',
+        read_only=True)
     command_topic: str = param(
-        '/forward_position_controller/commands', 'Topic the commands are published on.')
+        '/forward_position_controller/commands', 'Topic the commands are published on.',
+        read_only=True)
     state_rate_hz: float = param(
         20.0, 'Rate of the executor state (~/state, read by the policy node) [Hz].')
     diagnostics_period_s: float = param(1.0, 'Period of /diagnostics [s].')
@@ -330,20 +126,23 @@ class PolicyNodeConfig:
 
     checkpoint_path: str = param(
         '', 'Policy checkpoint directory: ours (config.json + model.safetensors) or a LeRobot '
-        'SmolVLA one. Empty: the demo policy shipped in models/.')
-    device: str = param('cpu', 'Torch device: cpu, cuda or cuda:N.')
-    dtype: str = param('float32', 'Inference dtype: float32 or bfloat16.')
+        'SmolVLA one. Empty: the demo policy shipped in models/.', read_only=True)
+    device: str = param('cpu', 'Torch device: cpu, cuda or cuda:N.', read_only=True)
+    dtype: str = param('float32', 'Inference dtype: float32 or bfloat16.', read_only=True)
     camera_topics: tuple[str, ...] = param(
         ('camera/scene/image_raw', 'camera/wrist/image_raw'),
-        "Image topics, one per camera slot of the model (default: the simulation's).")
+        "Image topics, one per camera slot of the model (default: the simulation's).",
+        read_only=True)
     camera_slots: tuple[str, ...] = param(
-        (), "Model camera name for each topic (same order). Empty: the model's own order.")
+        (), "Model camera name for each topic (same order). Empty: the model's own order.",
+        read_only=True)
     compressed: tuple[bool, ...] = param(
-        (), 'Per topic: true for sensor_msgs/CompressedImage. Empty: all raw Image.')
+        (), 'Per topic: true for sensor_msgs/CompressedImage. Empty: all raw Image.',
+        read_only=True)
     joint_names: tuple[str, ...] = param(
         (), "The robot's names for the model's action joints, in the model's order; "
         'joint_states is read and chunks are published by these names. Empty: the '
-        "checkpoint's names.")
+        "checkpoint's names.", read_only=True)
     instruction: str = param('', 'Default instruction until one arrives on the topic.')
     trigger: str = param(
         'horizon', "When to infer: horizon (executor's remaining horizon below "
@@ -356,14 +155,15 @@ class PolicyNodeConfig:
         'the new horizon, or this long [s].')
     executor_state_topic: str = param(
         'chunk_executor/state', 'Executor state topic whose remaining horizon drives the '
-        'horizon trigger.')
+        'horizon trigger.', read_only=True)
     max_obs_age_s: float = param(0.5, 'Inputs older than this are not used [s].')
     max_sync_skew_s: float = param(0.1, 'Largest spread of camera stamps allowed [s].')
     action_mode: str = param(
         '', 'Model actions: absolute (joint targets) or delta (offsets from the observed '
-        'state, added back before publishing). Empty: as the checkpoint says.')
+        'state, added back before publishing). Empty: as the checkpoint says.', read_only=True)
     num_steps: int = param(0, "Flow-matching steps; 0: the checkpoint's value.")
-    warmup: bool = param(True, 'Run one inference on configure so the first chunk is fast.')
+    warmup: bool = param(
+        True, 'Run one inference on configure so the first chunk is fast.', read_only=True)
     diagnostics_period_s: float = param(2.0, 'Period of diagnostics and the log summary [s].')
     warn_period_s: float = param(
         5.0, 'A refused observation is warned about at most once per cause per period [s].')
@@ -414,11 +214,12 @@ class SimConfig:
     random_target_color: bool = param(
         False, 'Draw the target cube colour per episode; false: each task has its fixed '
         'colour (touch red, push_left blue, pick green).')
-    image_width: int = param(96, 'Rendered camera width [px].')
-    image_height: int = param(96, 'Rendered camera height [px].')
+    image_width: int = param(96, 'Rendered camera width [px].', read_only=True)
+    image_height: int = param(96, 'Rendered camera height [px].', read_only=True)
     cameras: tuple[str, ...] = param(
-        ('scene', 'wrist'), 'Cameras to render: any of scene (across the table) and wrist.')
-    physics_rate_hz: float = param(500.0, 'Physics step rate [Hz].')
+        ('scene', 'wrist'), 'Cameras to render: any of scene (across the table) and wrist.',
+        read_only=True)
+    physics_rate_hz: float = param(500.0, 'Physics step rate [Hz].', read_only=True)
     init_joint_noise_rad: float = param(
         0.02, 'Uniform noise on the arm joints of the start pose, per episode [rad].')
     joint_state_rate_hz: float = param(100.0, 'Rate of published joint states [Hz].')
@@ -456,6 +257,3 @@ class SimConfig:
             except TaskError:
                 require(self, 'task', False, 'must be touch, push_left, pick or an '
                         'instruction such as "pick up the green cube"')
-
-
-CONFIG_CLASSES = (ExecutorConfig, PolicyNodeConfig, SimConfig)
