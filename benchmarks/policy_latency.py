@@ -26,7 +26,8 @@ rate, not as more FLOPs).
 
 Without ``--lerobot`` only our model runs (random weights; the dev venv is enough). With
 ``--lerobot`` (run it with LeRobot's venv), every size builds LeRobot's ``SmolVLAPolicy`` offline
-from a temporary SmolVLM2-style config folder, fills it with seeded random weights, saves it as
+from a temporary SmolVLM2-style config folder, fills it with seeded random weights
+(`vla_ros.model.lerobot_reference`, shared with the parity fixture's generator), saves it as
 a LeRobot checkpoint, loads ours from that checkpoint with ``SmolVLA.from_lerobot``, checks
 that both give the same actions from the same noise, and then times the two *interleaved* in
 one process (same torch, same threads): warm-up, then LeRobot/ours pairs with alternating
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -57,10 +59,6 @@ import tempfile
 import time
 from typing import Any, Callable
 
-# Offline before transformers/huggingface_hub are imported (inside the LeRobot helpers).
-os.environ.setdefault('HF_HUB_OFFLINE', '1')
-os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
-os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
 # OpenMP threads spin while they wait by default. On a CPU shared with other jobs a spinning or
 # descheduled thread stalls every parallel region until its time slice comes round: measured
 # here, a (1, 50, 720) RMSNorm took 3-30 ms instead of 0.2 ms and a chunk 5x longer. Passive
@@ -70,11 +68,24 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 import torch  # noqa: E402
 
 from vla_ros.model import SmolVLA, SmolVLAConfig  # noqa: E402
+from vla_ros.model.lerobot_reference import (  # noqa: E402
+    build_lerobot_policy,
+    lerobot_policy_config,
+    randomize_weights,
+    smolvlm_config,
+    use_offline_hub,
+)
+
+# Offline before transformers/huggingface_hub are imported (inside the LeRobot helpers).
+use_offline_hub()
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Tokenizer and processor files LeRobot's constructor insists on reading; the model never
 # sees text, so the fixture's small tokenizer serves every size.
 FIXTURE_VLM = REPO_ROOT / 'test' / 'fixtures' / 'lerobot_smolvla' / 'vlm'
+# That tokenizer's special-token ids (test/fixtures/lerobot_smolvla/README.md).
+FIXTURE_TOKEN_IDS = {'pad_token_id': 2, 'bos_token_id': 1, 'eos_token_id': 6,
+                     'image_token_id': 4}
 
 # name: (config, cameras, language tokens). `reduced` keeps smolvla_base's widths with
 # 256x256 images and half the depth of both the vision encoder and the VLM.
@@ -175,30 +186,6 @@ class StageClock:
 # ------------------------------------------------------------------------------------------
 # Models and inputs.
 
-@torch.no_grad()
-def randomize(module: torch.nn.Module, seed: int) -> None:
-    """
-    Seeded weights that keep activations O(1) at any depth, unlike a 0.02 init.
-
-    Matrices N(0, 1/fan_in); norm scales 1 + 0.1 N; biases 0.1 N; token embeddings
-    N(0, 1/D) (they are scaled by sqrt(D)); position embeddings N(0, 0.25). Applied by name
-    in sorted order, so the same model always gets the same weights.
-    """
-    gen = torch.Generator().manual_seed(seed)
-    for name, p in sorted(module.named_parameters()):
-        noise = torch.randn(p.shape, generator=gen)
-        if 'norm' in name and name.endswith('weight'):
-            p.copy_(1.0 + 0.1 * noise)
-        elif name.endswith('bias'):
-            p.copy_(0.1 * noise)
-        elif 'embed_tokens' in name:
-            p.copy_(noise * p.shape[-1] ** -0.5)
-        elif 'position_embedding' in name:
-            p.copy_(0.5 * noise)
-        else:
-            p.copy_(noise * p[0].numel() ** -0.5)
-
-
 def make_inputs(c: SmolVLAConfig, cameras: int, lang: int, seed: int) -> dict[str, Any]:
     """Batch-1 model inputs in LeRobot's ``sample_actions`` layout, plus the fixed noise."""
     gen = torch.Generator().manual_seed(seed)
@@ -223,64 +210,22 @@ def make_inputs(c: SmolVLAConfig, cameras: int, lang: int, seed: int) -> dict[st
 
 def write_vlm_folder(c: SmolVLAConfig, folder: Path) -> None:
     """Write a SmolVLM2-style backbone folder with `c`'s sizes that LeRobot builds offline."""
-    from transformers import SmolVLMConfig
-
     folder.mkdir(parents=True, exist_ok=True)
     for name in ('tokenizer.json', 'tokenizer_config.json', 'processor_config.json'):
         (folder / name).write_bytes((FIXTURE_VLM / name).read_bytes())
-    SmolVLMConfig(
-        vision_config={
-            'hidden_size': c.vision_hidden_size, 'intermediate_size': c.vision_intermediate_size,
-            'num_hidden_layers': c.vision_num_hidden_layers,
-            'num_attention_heads': c.vision_num_attention_heads,
-            'image_size': c.vision_image_size, 'patch_size': c.vision_patch_size,
-            'layer_norm_eps': c.vision_layer_norm_eps,
-        },
-        text_config={
-            'model_type': 'llama', 'hidden_size': c.text_hidden_size,
-            'intermediate_size': c.text_intermediate_size,
-            # LeRobot keeps only the first num_vlm_layers; building more is wasted time.
-            'num_hidden_layers': c.num_vlm_layers,
-            'num_attention_heads': c.text_num_attention_heads,
-            'num_key_value_heads': c.text_num_key_value_heads, 'head_dim': c.text_head_dim,
-            'vocab_size': c.vocab_size, 'rms_norm_eps': c.rms_norm_eps,
-            'rope_theta': 100000.0, 'max_position_embeddings': 8192,
-            'pad_token_id': 2, 'bos_token_id': 1, 'eos_token_id': 6,
-        },
-        scale_factor=c.scale_factor, image_token_id=4, pad_token_id=2,
-        tie_word_embeddings=False, dtype='float32',
-    ).save_pretrained(folder)
+    smolvlm_config(c, **FIXTURE_TOKEN_IDS).save_pretrained(folder)
 
 
 def build_lerobot(c: SmolVLAConfig, cameras: int, workdir: Path, seed: int):
     """Build LeRobot's SmolVLAPolicy at `c` with seeded weights; save it as a checkpoint."""
-    from lerobot.configs import FeatureType, PolicyFeature
-    from lerobot.policies.smolvla.configuration_smolvla import SmolVLAConfig as LeConfig
-    from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
-
     vlm_dir = workdir / 'vlm'
+    # LeRobot keeps only the first num_vlm_layers; building more is wasted time.
+    c = dataclasses.replace(c, text_num_hidden_layers=c.num_vlm_layers,
+                            vlm_model_name=str(vlm_dir))
     write_vlm_folder(c, vlm_dir)
-    height, width = c.image_hw
-    features = {f'observation.images.cam{i}': PolicyFeature(
-        type=FeatureType.VISUAL, shape=(3, height, width))
-                for i in range(cameras)}
-    features['observation.state'] = PolicyFeature(type=FeatureType.STATE,
-                                                  shape=(c.max_state_dim,))
-    config = LeConfig(
-        input_features=features,
-        output_features={
-            'action': PolicyFeature(type=FeatureType.ACTION, shape=(c.max_action_dim,))},
-        device='cpu', push_to_hub=False, chunk_size=c.chunk_size,
-        n_action_steps=c.n_action_steps, num_steps=c.num_steps,
-        max_state_dim=c.max_state_dim, max_action_dim=c.max_action_dim,
-        resize_imgs_with_padding=(width, height), tokenizer_max_length=c.tokenizer_max_length,
-        vlm_model_name=str(vlm_dir), load_vlm_weights=False, num_vlm_layers=c.num_vlm_layers,
-        num_expert_layers=-1, self_attn_every_n_layers=c.self_attn_every_n_layers,
-        expert_width_multiplier=c.expert_width_multiplier, attention_mode='cross_attn',
-        add_image_special_tokens=False, prefix_length=-1, pad_language_to='longest',
-        use_cache=True, min_period=c.min_period, max_period=c.max_period)
-    policy = SmolVLAPolicy(config).to(torch.float32).eval()
-    randomize(policy, seed)
+    config = lerobot_policy_config(
+        c, {f'observation.images.cam{i}': c.image_hw for i in range(cameras)})
+    policy = build_lerobot_policy(config, seed).eval()
     policy.save_pretrained(workdir / 'checkpoint')
     return policy, workdir / 'checkpoint', vlm_dir
 
@@ -411,7 +356,7 @@ def bench_size(size: str, args: argparse.Namespace, device: torch.device) -> dic
         else:
             policy = None
             ours = SmolVLA(config).eval()
-            randomize(ours, args.seed)
+            randomize_weights(ours, args.seed)
     ours_fp32 = None
     dev_inputs = to_device(inputs, device)
     if args.lerobot:
