@@ -24,7 +24,7 @@ joint_state_broadcaster then forward_position_controller (config/gazebo_controll
 ``/forward_position_controller/commands`` the chunk executor drives. Every node uses sim time.
 
 The description is models/vla_arm.urdf (the MuJoCo arm's kinematics) with the Gazebo parts added by
-`vla_ros.gazebo_description`: a ``world`` anchor, one camera link and sensor per model camera, the
+`vla_ros.sim.gazebo_description`: a ``world`` anchor, one camera link and sensor per model camera, the
 ``<ros2_control>`` block and the gz_ros2_control plugin. Gazebo is not installed where this package
 is tested: the generated URDF is checked with ``check_urdf`` and this file's actions are built in
 tests, but a gz session has not been run (see docs/ros.md).
@@ -40,7 +40,7 @@ from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
-from vla_ros.gazebo_description import CAMERAS, gazebo_description, JOINT_NAMES
+from vla_ros.sim.gazebo_description import CAMERAS, gazebo_description, JOINT_NAMES
 
 ARGUMENTS = {
     'checkpoint': ('', 'Policy checkpoint directory; empty: the demo policy in models/.'),

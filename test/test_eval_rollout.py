@@ -21,27 +21,28 @@ torch = pytest.importorskip('torch')
 pytest.importorskip('mujoco')
 pytest.importorskip('transformers')
 
-from vla_ros.config import ExecutorConfig, SimConfig  # noqa: E402
+from vla_ros.config import ExecutorConfig, PolicyNodeConfig, SimConfig  # noqa: E402
 from vla_ros.control.action_chunk import ActionChunk  # noqa: E402
-from vla_ros.evaluation.evaluate import sim_executor_config  # noqa: E402
+from vla_ros.evaluation.evaluate import in_process_runner, sim_executor_config  # noqa: E402
 from vla_ros.evaluation.report import format_table, success_table  # noqa: E402
-from vla_ros.evaluation.rollout import EpisodeResult, RolloutSettings, run_episode  # noqa
-from vla_ros.sim.robot import HOME_POSITIONS, JOINT_LIMITS, JOINT_NAMES  # noqa: E402
+from vla_ros.evaluation.rollout import ClosedLoop, EpisodeResult, RolloutSettings  # noqa
+from vla_ros.runtime.execution import ExecutorRunner  # noqa: E402
+from vla_ros.sim.robot import CAMERA_NAMES, HOME_POSITIONS, JOINT_LIMITS, JOINT_NAMES  # noqa
+
+from conftest import ScriptedPolicy  # noqa: E402, I100
 
 
-class RecordingPolicy:
-    """Returns a chunk that drifts the first joint; remembers every observation stamp."""
+def drift(obs):
+    """A chunk that drifts the first joint from the observed state, the rest at home."""
+    assert set(obs.images) == {'scene', 'wrist'} and obs.state.shape == (7,)
+    steps = np.arange(10)[:, None]
+    positions = np.tile(HOME_POSITIONS, (10, 1))
+    positions[:, 0] = obs.state[0] + 0.05 * steps[:, 0]
+    return ActionChunk(JOINT_NAMES, obs.stamp, 0.1, positions)
 
-    def __init__(self):
-        self.stamps = []
 
-    def predict_chunk(self, obs):
-        self.stamps.append(obs.stamp)
-        assert set(obs.images) == {'scene', 'wrist'} and obs.state.shape == (7,)
-        steps = np.arange(10)[:, None]
-        positions = np.tile(HOME_POSITIONS, (10, 1))
-        positions[:, 0] = obs.state[0] + 0.05 * steps[:, 0]
-        return ActionChunk(JOINT_NAMES, obs.stamp, 0.1, positions)
+def sim_policy(output=drift):
+    return ScriptedPolicy(output, cameras=CAMERA_NAMES, joints=JOINT_NAMES)
 
 
 class KeepingPolicy:
@@ -49,12 +50,20 @@ class KeepingPolicy:
 
     def __init__(self, policy):
         self.policy = policy
+        self.spec = policy.spec
         self.chunks = []
 
-    def predict_chunk(self, obs):
-        chunk = self.policy.predict_chunk(obs)
+    camera_names = property(lambda self: self.policy.camera_names)
+    joint_names = property(lambda self: self.policy.joint_names)
+    state_names = property(lambda self: self.policy.state_names)
+
+    def predict_chunk(self, obs, **kwargs):
+        chunk = self.policy.predict_chunk(obs, **kwargs)
         self.chunks.append(chunk.positions)
         return chunk
+
+    def set_num_steps(self, num_steps):
+        self.policy.set_num_steps(num_steps)
 
 
 @pytest.fixture(scope='module')
@@ -65,17 +74,19 @@ def env():
     env.close()
 
 
-def _executor():
-    from vla_ros.control.executor import ChunkExecutor
-    return ChunkExecutor.from_config(sim_executor_config(ExecutorConfig(control_rate_hz=100)))
+def closed_loop(env, policy, **node_cfg):
+    runner = in_process_runner(policy, PolicyNodeConfig(warmup=False, **node_cfg))
+    executor = ExecutorRunner(sim_executor_config(ExecutorConfig(control_rate_hz=100)))
+    return ClosedLoop(env, runner, executor, control_rate_hz=100)
 
 
 def test_arm_keeps_moving_while_the_policy_infers_and_chunks_arrive_late(env):
-    policy = RecordingPolicy()
-    settings = RolloutSettings(trigger_horizon_s=0.5, inference_delay_s=0.3,
-                               episode_time_s=2.0, frame_period_s=0.5, trace=True)
-    result = run_episode(env, policy, _executor(), seed=100_000, task='touch',
-                         settings=settings, control_rate_hz=100)
+    policy = sim_policy()
+    loop = closed_loop(env, policy, trigger_horizon_s=0.5)
+    settings = RolloutSettings(inference_delay_s=0.3, episode_time_s=2.0, frame_period_s=0.5,
+                               trace=True)
+    result = loop.run_episode(seed=100_000, task='touch', settings=settings)
+    stamps = [obs.stamp - loop.clock_s + 2.0 + 1.0 for obs in policy.observations]
     times = np.array(result.times)
     commanded = np.array(result.commanded)
     # Nothing is commanded until the first chunk has "finished inferring" 0.3 s in.
@@ -84,33 +95,69 @@ def test_arm_keeps_moving_while_the_policy_infers_and_chunks_arrive_late(env):
     # Chunks are stamped with their observation time; the next inference starts when less
     # than trigger_horizon_s of the newest chunk is left: its last step is 0.9 s after its
     # stamp, so every 0.4 s, whatever the delay (here shorter than the 0.5 s left).
-    assert policy.stamps[0] == pytest.approx(0.0)
-    assert np.diff(policy.stamps) == pytest.approx([0.4] * (len(policy.stamps) - 1), abs=0.02)
+    assert stamps[0] == pytest.approx(0.0, abs=1e-9)
+    assert np.diff(stamps) == pytest.approx([0.4] * (len(stamps) - 1), abs=0.02)
     # The executor's limits hold: no command step is faster than the joint velocity limit.
     speed = np.abs(np.diff(commanded[times > 0.31], axis=0)) / 0.01
-    assert (speed <= JOINT_LIMITS.velocity * 1.001 + 1e-9).all()
+    assert (speed <= JOINT_LIMITS.max_velocity * 1.001 + 1e-9).all()
     # The arm moved between inferences (it did not wait for the policy).
     moving = np.abs(np.diff(np.array(result.measured)[:, 0])) > 1e-5
     assert moving[times[1:] > 0.4].mean() > 0.8
-    assert result.inferences == len(policy.stamps) and not result.success
+    assert result.inferences == len(stamps) and not result.success
     assert len(result.frames) == 5 and result.frames[0].shape == (32, 64, 3)
+    # The images the policy saw went through the runtime's checks: at most a camera period
+    # (0.1 s) older than the joint state, never newer.
+    for obs in policy.observations:
+        assert 0.0 <= obs.age_s <= 0.1 + 1e-6
 
 
 def test_measured_latency_is_used_when_no_delay_is_given(env):
-    class Slow(RecordingPolicy):
+    def slow(obs):
+        import time
+        time.sleep(0.05)
+        return drift(obs)
 
-        def predict_chunk(self, obs):
-            import time
-            time.sleep(0.05)
-            return super().predict_chunk(obs)
-
+    loop = closed_loop(env, sim_policy(slow))
     settings = RolloutSettings(inference_delay_s=-1, episode_time_s=0.5, frame_period_s=0,
                                trace=True)
-    result = run_episode(env, Slow(), _executor(), seed=100_001, settings=settings,
-                         control_rate_hz=100)
+    result = loop.run_episode(seed=100_001, settings=settings)
     first = np.argmax(np.isfinite(np.array(result.commanded)[:, 0]))
     assert result.latencies_s[0] >= 0.05
     assert result.times[first] == pytest.approx(result.latencies_s[0], abs=0.011)
+
+
+def test_consecutive_episodes_resync_the_executor_and_never_go_back_in_time(env):
+    policy = sim_policy()
+    loop = closed_loop(env, policy)
+    settings = RolloutSettings(inference_delay_s=0.2, episode_time_s=1.0, frame_period_s=0,
+                               trace=True)
+    first = loop.run_episode(seed=100_003, settings=settings)
+    start_second = loop.clock_s
+    second = loop.run_episode(seed=100_004, settings=settings)
+    stamps = [obs.stamp for obs in policy.observations]
+    assert np.all(np.diff(stamps) > 0)
+    assert min(stamps[first.inferences:]) == pytest.approx(start_second, abs=1e-9)
+    # Every chunk of the second episode was taken: none counted as observed before the resync.
+    assert loop.executor.core.rejected == {}
+    assert np.diff(stamps[first.inferences:]) == pytest.approx([0.4] * (second.inferences - 1),
+                                                               abs=0.02)
+    # The second episode starts holding its own start pose (no pull towards the first
+    # episode's final command): the first commands equal the measured start.
+    commanded = np.array(second.commanded)
+    measured = np.array(second.measured)
+    started = np.isfinite(commanded[:, 0])
+    np.testing.assert_allclose(commanded[started][0], measured[0], atol=1e-9)
+    assert loop.executor.resyncs == 2
+
+
+def test_a_refused_observation_starts_no_inference(env):
+    loop = closed_loop(env, sim_policy(), max_obs_age_s=0.05, trigger_horizon_s=0.44)
+    # Camera frames come at 10 Hz and the trigger fires 0.46 s after each chunk's stamp: the
+    # newest frame is then 0.06 s old, over the 0.05 s limit, until the next frame arrives.
+    result = loop.run_episode(seed=100_005, settings=RolloutSettings(
+        inference_delay_s=0.0, episode_time_s=1.0, frame_period_s=0))
+    assert result.refused > 0 and result.inferences > 0
+    assert loop.runner.stats.dropped['stale'] == result.refused
 
 
 def test_success_table_counts_per_task():
@@ -123,19 +170,18 @@ def test_success_table_counts_per_task():
 
 
 def test_shipped_demo_policy_drives_a_short_rollout(env):
-    from vla_ros.evaluation.evaluate import find_shipped_model
-    from vla_ros.policy import Policy
+    from vla_ros.policy import load_policy
+    from vla_ros.policy.registry import find_shipped_model
     try:
         path = find_shipped_model()
     except FileNotFoundError:
         pytest.skip('no shipped demo policy in models/')
-    policy = Policy.from_pretrained(path)
+    policy = load_policy(path)
     settings = RolloutSettings(inference_delay_s=0.2, episode_time_s=1.0, frame_period_s=0)
     runs = []
     for _ in range(2):
         keeping = KeepingPolicy(policy)
-        result = run_episode(env, keeping, _executor(), seed=100_002, settings=settings,
-                             control_rate_hz=100)
+        result = closed_loop(env, keeping).run_episode(seed=100_002, settings=settings)
         assert result.inferences >= 1 and result.duration_s <= 1.0 + 1e-6
         runs.append(keeping.chunks)
     # The flow-matching noise is seeded per episode: with a fixed delay, a rerun is identical.

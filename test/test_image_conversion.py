@@ -22,8 +22,8 @@ from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
 
-from vla_ros.image_conversion import (compressed_to_rgb, ENCODINGS, image_to_rgb, ImageError,
-                                      to_rgb)
+from vla_ros.messages.image import (compressed_to_rgb, ENCODINGS, image_to_rgb, ImageError,
+                                    to_rgb)
 
 
 def encode(rgb, encoding, padding=0, alpha=77):

@@ -27,7 +27,7 @@ import subprocess
 
 import pytest
 
-from vla_ros.gazebo_description import CAMERAS, gazebo_description, JOINT_NAMES
+from vla_ros.sim.gazebo_description import CAMERAS, gazebo_description, JOINT_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))

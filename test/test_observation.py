@@ -19,22 +19,20 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from vla_ros.observation import (JointMap, ObservationAssembler, Refusal, slot_mapping,
-                                 stamp_to_s, WarningThrottle)
-
-
-def stamp(t):
-    sec = int(np.floor(t))
-    return SimpleNamespace(sec=sec, nanosec=int(round((t - sec) * 1e9)))
+from vla_ros.messages.joint_state import JointStateError, positions_by_name
+from vla_ros.messages.stamps import split_nanoseconds, split_seconds, to_nanoseconds, to_seconds
+from vla_ros.runtime.observation import (ObservationAssembler, Refusal, slot_mapping,
+                                         WarningThrottle)
 
 
 def joint_state(t, names=('a', 'b', 'c'), positions=(0.1, 0.2, 0.3)):
-    return SimpleNamespace(header=SimpleNamespace(stamp=stamp(t)), name=list(names),
-                           position=list(positions))
+    """Return (stamp_ns, names, positions) as the node stores a JointState."""
+    return int(round(t * 1e9)), list(names), list(positions)
 
 
 def image(t, value=0):
-    return SimpleNamespace(header=SimpleNamespace(stamp=stamp(t)), value=value)
+    """Return (stamp_ns, payload) as the node stores an image message."""
+    return int(round(t * 1e9)), SimpleNamespace(value=value)
 
 
 def decode(msg):
@@ -50,9 +48,9 @@ def assembler(**kw):
 
 def fed(t=100.0, skew=0.0):
     obs = assembler()
-    obs.set_joint_state(joint_state(t))
-    obs.set_image('top', image(t, 1))
-    obs.set_image('wrist', image(t - skew, 2))
+    obs.set_joint_state(*joint_state(t))
+    obs.set_image('top', *image(t, 1))
+    obs.set_image('wrist', *image(t - skew, 2))
     return obs
 
 
@@ -64,7 +62,7 @@ def refusal(obs, now):
 
 def test_assembles_in_model_order_with_joint_state_stamp():
     obs = fed()
-    obs.set_joint_state(joint_state(100.02))
+    obs.set_joint_state(*joint_state(100.02))
     out = obs.assemble(100.1, decode)
     np.testing.assert_allclose(out.state, [0.3, 0.1])
     assert out.stamp == pytest.approx(100.02)
@@ -78,8 +76,8 @@ def test_missing_inputs_are_named():
     obs = assembler()
     r = refusal(obs, 0.0)
     assert r.cause == 'missing' and 'joint_states' in str(r)
-    obs.set_joint_state(joint_state(0.0))
-    obs.set_image('top', image(0.0))
+    obs.set_joint_state(*joint_state(0.0))
+    obs.set_image('top', *image(0.0))
     r = refusal(obs, 0.0)
     assert r.cause == 'missing' and "'wrist'" in str(r)
 
@@ -100,9 +98,9 @@ def test_staleness_bound_is_inclusive(now, cause, words):
 
 def test_stale_camera_is_named():
     obs = fed()
-    obs.set_joint_state(joint_state(100.6))
-    obs.set_image('top', image(100.6))
-    obs.set_image('wrist', image(100.0))
+    obs.set_joint_state(*joint_state(100.6))
+    obs.set_image('top', *image(100.6))
+    obs.set_image('wrist', *image(100.0))
     r = refusal(obs, 100.6 + 0.01)
     assert r.cause == 'stale' and "camera 'wrist'" in str(r)
 
@@ -116,25 +114,25 @@ def test_camera_skew():
 
 def test_skew_ignores_the_joint_state():
     obs = fed()
-    obs.set_joint_state(joint_state(100.3))
+    obs.set_joint_state(*joint_state(100.3))
     obs.assemble(100.3, decode)
 
 
 def test_missing_joint_is_named_and_extra_joints_ignored():
     obs = fed()
-    obs.set_joint_state(joint_state(100.0, names=('a', 'b', 'x'), positions=(1, 2, 3)))
+    obs.set_joint_state(*joint_state(100.0, names=('a', 'b', 'x'), positions=(1, 2, 3)))
     r = refusal(obs, 100.0)
     assert r.cause == 'missing_joint' and "lacks joint 'c'" in str(r)
 
 
-def test_joint_map_rejects_nan_and_length_mismatch():
-    m = JointMap(['a'])
-    with pytest.raises(Refusal, match='NaN'):
-        m.state(['a'], [float('nan')])
-    with pytest.raises(Refusal, match='2 names but 1 positions'):
-        m.state(['a', 'b'], [0.0])
+def test_joint_picking_rejects_nan_and_length_mismatch():
+    with pytest.raises(JointStateError, match='NaN') as info:
+        positions_by_name(['a'], [float('nan')], ['a'])
+    assert info.value.kind == 'bad_input'
+    with pytest.raises(JointStateError, match='2 names but 1 positions'):
+        positions_by_name(['a', 'b'], [0.0], ['a'])
     with pytest.raises(ValueError, match='repeat'):
-        JointMap(['a', 'a'])
+        assembler(joint_names=('a', 'a'))
 
 
 def test_undecodable_image_is_a_bad_input():
@@ -153,8 +151,28 @@ def test_instruction_topic_replaces_the_default():
     assert obs.assemble(100.0, decode).instruction == 'place'
 
 
-def test_stamp_to_s():
-    assert stamp_to_s(SimpleNamespace(sec=3, nanosec=500_000_000)) == 3.5
+def test_stamp_conversions():
+    stamp = SimpleNamespace(sec=3, nanosec=500_000_000)
+    assert to_seconds(stamp) == 3.5 and to_nanoseconds(stamp) == 3_500_000_000
+    assert split_nanoseconds(to_nanoseconds(stamp)) == (3, 500_000_000)
+    assert split_nanoseconds(1_800_000_000_123_456_789) == (1_800_000_000, 123_456_789)
+    assert split_seconds(-0.25) == (-1, 750_000_000)
+
+
+def test_clear_forgets_every_input():
+    obs = fed()
+    obs.clear()
+    assert refusal(obs, 100.0).cause == 'missing'
+
+
+def test_assembled_observation_carries_the_exact_stamp_and_robot_order():
+    obs = assembler()
+    obs.set_joint_state(1_800_000_000_123_456_789, ['a', 'b', 'c'], [0.1, 0.2, 0.3])
+    obs.set_image('top', 1_800_000_000_100_000_000, SimpleNamespace(value=1))
+    obs.set_image('wrist', 1_800_000_000_100_000_000, SimpleNamespace(value=2))
+    out = obs.assemble(1_800_000_000.2, decode)
+    assert out.stamp_ns == 1_800_000_000_123_456_789
+    assert out.joint_order == ('a', 'b', 'c') and out.state.tolist() == [0.3, 0.1]
 
 
 def test_warning_throttle_is_per_cause():

@@ -25,7 +25,7 @@ from vla_ros.model import SmolVLA, SmolVLAConfig  # noqa: E402
 from vla_ros.model.checkpoint import CheckpointError  # noqa: E402
 from vla_ros.policy import (  # noqa: E402
     NormalizationStats, Observation, Policy, PolicyError, PolicySpec)
-from vla_ros.preprocessing import resize_with_pad, to_model_pixels  # noqa: E402
+from vla_ros.policy.preprocessing import resize_with_pad, to_model_pixels  # noqa: E402
 
 torch.set_num_threads(2)
 JOINTS = ('shoulder', 'elbow', 'wrist', 'gripper')

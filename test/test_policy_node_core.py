@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 
 from vla_ros.control.action_chunk import ActionChunk, ChunkError
-from vla_ros.inference_stats import InferenceStats
-from vla_ros.inference_trigger import InferenceTrigger
-from vla_ros.trajectory_conversion import fill_joint_trajectory, robot_order, split_stamp
+from vla_ros.messages.stamps import split_seconds as split_stamp
+from vla_ros.messages.trajectory import fill_joint_trajectory, robot_order
+from vla_ros.runtime.stats import InferenceStats
+from vla_ros.runtime.trigger import InferenceTrigger
 
 
 # ---- trigger ---------------------------------------------------------------------------------

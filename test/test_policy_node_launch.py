@@ -47,7 +47,7 @@ try:
     import torch  # noqa: F401 - the policy needs it
     from trajectory_msgs.msg import JointTrajectory
 
-    from test_policy_node_runner import make_tiny_policy
+    from conftest import make_tiny_policy
     from vla_ros.ros.qos import SENSOR_QOS
     from vla_ros.sim.robot import CAMERA_NAMES, JOINT_NAMES
 except ImportError as exc:

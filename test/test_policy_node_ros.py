@@ -41,7 +41,7 @@ try:
     import torch  # noqa: F401 - the policy needs it
     from trajectory_msgs.msg import JointTrajectory
 
-    from test_policy_node_runner import make_tiny_policy
+    from conftest import make_tiny_policy
     from vla_ros.control.executor import STATE_FIELDS
     from vla_ros.ros.policy_node import PolicyNode
     from vla_ros.ros.qos import SENSOR_QOS

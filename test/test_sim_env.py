@@ -58,7 +58,7 @@ def test_reset_observation(env):
         assert image.std() > 5           # something was drawn
     assert obs.state.shape == (7,) and obs.state.dtype == np.float64
     assert obs.instruction == 'pick up the green cube' == env.instruction
-    assert obs.time == 0.0 == env.time
+    assert obs.stamp == 0.0 == env.time
     assert env.task == 'pick'
     assert np.abs(obs.state - HOME_POSITIONS).max() <= 0.02 + 1e-9
     assert env.observe(render=False).images == {}

@@ -69,7 +69,8 @@ def test_plan_is_smooth_and_within_limits(env, task):
         times = np.arange(0, expert.duration_s, 0.002)
         q = expert.target(times)
         assert np.all(q >= JOINT_LIMITS.lower - 1e-9) and np.all(q <= JOINT_LIMITS.upper + 1e-9)
-        assert np.all(np.abs(expert.trajectory.velocity(times)).max(0) <= JOINT_LIMITS.max_velocity)
+        assert np.all(np.abs(expert.trajectory.velocity(times)).max(0)
+                      <= JOINT_LIMITS.max_velocity)
         assert np.all(np.abs(expert.trajectory.acceleration(times)).max(0)
                       <= JOINT_LIMITS.max_acceleration)
         # Ends at rest and holds: later times give the final pose.

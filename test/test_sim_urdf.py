@@ -72,7 +72,7 @@ def test_driven_joints_match_the_mjcf(urdf, mjcf_joints):
         k = min(i, 6)
         assert float(limit.get('lower')) == pytest.approx(JOINT_LIMITS.lower[k])
         assert float(limit.get('upper')) == pytest.approx(JOINT_LIMITS.upper[k])
-        assert float(limit.get('velocity')) == pytest.approx(JOINT_LIMITS.velocity[k])
+        assert float(limit.get('velocity')) == pytest.approx(JOINT_LIMITS.max_velocity[k])
         assert float(limit.get('effort')) > 0
     assert urdf_joints['gripper_mirror'].find('mimic').get('joint') == 'gripper'
 

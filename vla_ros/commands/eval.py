@@ -73,10 +73,10 @@ def evaluate_from_args(args: argparse.Namespace):
 
     from vla_ros.config import ConfigError, ExecutorConfig, load_config, PolicyNodeConfig, \
         SimConfig
-    from vla_ros.evaluation.evaluate import evaluate, find_shipped_model
+    from vla_ros.evaluation.evaluate import evaluate
     from vla_ros.evaluation.report import format_table, success_table
     from vla_ros.evaluation.rollout import RolloutSettings
-    from vla_ros.policy import Policy
+    from vla_ros.policy.registry import find_shipped_model, load_policy
     from vla_ros.sim import TASKS
 
     if args.episodes < 1:
@@ -89,19 +89,19 @@ def evaluate_from_args(args: argparse.Namespace):
                            + list(args.overrides))
     node_cfg = load_config(PolicyNodeConfig, args.config, args.overrides)
     path = Path(args.policy or node_cfg.checkpoint_path or find_shipped_model())
-    policy = Policy.from_pretrained(path)
+    policy = load_policy(path)
     task_names = [getattr(t, 'name', t) for t in TASKS]
     for task in args.task:
         if task not in task_names:
             raise ConfigError(f'--task={task!r}: must be one of ' + ', '.join(task_names))
     tasks = args.task or task_names
-    settings = RolloutSettings(trigger_horizon_s=node_cfg.trigger_horizon_s,
-                               inference_delay_s=args.inference_delay_s,
+    settings = RolloutSettings(inference_delay_s=args.inference_delay_s,
                                episode_time_s=sim_cfg.episode_time_s,
                                frame_period_s=1.0 / sim_cfg.camera_rate_hz)
     video = None if args.video == 'none' else Path(args.video or Path(args.out) / 'rollout.mp4')
     seeds = list(range(args.seed_start, args.seed_start + args.episodes))
     log.info('evaluating %s on %d episodes (seeds %d-%d), tasks %s', path, len(seeds),
              seeds[0], seeds[-1], ', '.join(tasks))
-    results = evaluate(policy, sim_cfg, exec_cfg, seeds, tasks, settings, args.out, video)
+    results = evaluate(policy, sim_cfg, exec_cfg, node_cfg, seeds, tasks, settings, args.out,
+                       video)
     return results, format_table(success_table(results)), video

@@ -24,32 +24,14 @@ from typing import Sequence
 
 from vla_ros.evaluation.report import (format_table, plot_joints, success_table,
                                        write_summary, write_video)
-from vla_ros.evaluation.rollout import EpisodeResult, RolloutSettings, run_episode
+from vla_ros.evaluation.rollout import ClosedLoop, EpisodeResult, RolloutSettings
+from vla_ros.policy.registry import find_shipped_model  # noqa: F401 - where it was before
 
 log = logging.getLogger(__name__)
 
 # Training data is recorded from seeds below this; evaluation seeds start here, so an
 # evaluation episode is never one the policy was trained on.
 HELD_OUT_SEED_START = 100_000
-
-SHIPPED_MODEL = 'demo_policy'
-
-
-def find_shipped_model() -> Path:
-    """Return the demo policy's directory: the repository's models/ or the installed share."""
-    candidates = [Path(__file__).resolve().parents[2] / 'models' / SHIPPED_MODEL]
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        candidates.append(Path(get_package_share_directory('vla_ros')) / 'models'
-                          / SHIPPED_MODEL)
-    except Exception:  # noqa: BLE001 - no ROS or package not installed: fall through
-        pass
-    import sys
-    candidates.append(Path(sys.prefix) / 'share' / 'vla_ros' / 'models' / SHIPPED_MODEL)
-    for path in candidates:
-        if (path / 'config.json').is_file():
-            return path
-    raise FileNotFoundError('demo policy not found in ' + ', '.join(map(str, candidates)))
 
 
 def sim_executor_config(exec_cfg):
@@ -72,24 +54,41 @@ def sim_executor_config(exec_cfg):
     return replace(exec_cfg, **changes)
 
 
-def evaluate(policy, sim_cfg, exec_cfg, seeds: Sequence[int], tasks: Sequence[str],
+def in_process_runner(policy, node_cfg):
+    """A `PolicyRunner` for the in-process loop: the sim's camera names are its "topics"."""
+    from vla_ros.runtime.runner import PolicyRunner
+
+    return PolicyRunner(policy, replace(node_cfg, camera_topics=tuple(policy.camera_names),
+                                        camera_slots=(), compressed=()))
+
+
+def evaluate(policy, sim_cfg, exec_cfg, node_cfg, seeds: Sequence[int], tasks: Sequence[str],
              settings: RolloutSettings, out_dir: str | Path, video: str | Path | None,
              progress: bool = True) -> list[EpisodeResult]:
     """
     Run one episode per seed (task ``tasks[i % len(tasks)]``); write the reports.
 
-    Writes ``out_dir/summary.json``, ``out_dir/joints.png`` (commanded vs. measured joints of
-    the first episode) and, if `video` is given, the first episode's rollout video.
+    The policy runs inside the runtime the policy node uses, configured by `node_cfg` (a
+    `PolicyNodeConfig`: trigger, observation checks), through the executor runtime configured
+    by `exec_cfg`. Writes ``out_dir/summary.json``, ``out_dir/joints.png`` (commanded vs.
+    measured joints of the first episode) and, if `video` is given, the first episode's video.
     """
     from tqdm import tqdm
 
-    from vla_ros.control.executor import ChunkExecutor
+    from vla_ros.config import ConfigError
+    from vla_ros.runtime.execution import ExecutorRunner
     from vla_ros.sim import ArmEnv, JOINT_NAMES
 
+    missing = [c for c in policy.camera_names if c not in sim_cfg.cameras]
+    if missing:
+        raise ConfigError(f'sim_node.cameras={list(sim_cfg.cameras)}: the policy needs camera(s) '
+                          f'{missing}')
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = ArmEnv(sim_cfg)
     exec_cfg = sim_executor_config(exec_cfg)
+    loop = ClosedLoop(env, in_process_runner(policy, node_cfg), ExecutorRunner(exec_cfg),
+                      exec_cfg.control_rate_hz)
     results = []
     wall = time.monotonic()
     bar = tqdm(list(enumerate(seeds)), desc='eval', unit='episode', disable=not progress,
@@ -99,9 +98,8 @@ def evaluate(policy, sim_cfg, exec_cfg, seeds: Sequence[int], tasks: Sequence[st
         episode_settings = replace(settings, trace=first,
                                    frame_period_s=settings.frame_period_s if first and video
                                    else 0.0)
-        executor = ChunkExecutor.from_config(exec_cfg)
-        result = run_episode(env, policy, executor, seed, tasks[i % len(tasks)] if tasks
-                             else None, episode_settings, exec_cfg.control_rate_hz)
+        result = loop.run_episode(seed, tasks[i % len(tasks)] if tasks else None,
+                                  episode_settings)
         results.append(result)
         ok = sum(r.success for r in results)
         bar.set_postfix(success=f'{ok}/{len(results)}')
@@ -113,11 +111,13 @@ def evaluate(policy, sim_cfg, exec_cfg, seeds: Sequence[int], tasks: Sequence[st
             plot_joints(out_dir / 'joints.png', result, JOINT_NAMES)
             result.frames = []
     bar.close()
+    env.close()
     wall = time.monotonic() - wall
     write_summary(out_dir / 'summary.json', results,
                   {'seeds': list(seeds), 'wall_time_s': round(wall, 1),
                    'inference_delay_s': settings.inference_delay_s,
-                   'trigger_horizon_s': settings.trigger_horizon_s,
-                   'control_rate_hz': exec_cfg.control_rate_hz})
+                   'trigger_horizon_s': node_cfg.trigger_horizon_s,
+                   'control_rate_hz': exec_cfg.control_rate_hz,
+                   'runtime': loop.runner.stats.values(loop.clock_s)})
     (out_dir / 'table.md').write_text(format_table(success_table(results)) + '\n')
     return results

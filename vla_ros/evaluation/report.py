@@ -60,7 +60,10 @@ def write_summary(path: str | Path, results: Sequence[EpisodeResult], extra: dic
                  'success': r.success, 'duration_s': round(r.duration_s, 3),
                  'inferences': r.inferences,
                  'mean_latency_s': round(float(np.mean(r.latencies_s)), 4)
-                 if r.latencies_s else None} for r in results]
+                 if r.latencies_s else None,
+                 'mean_obs_age_s': round(float(np.mean(r.obs_ages_s)), 4)
+                 if r.obs_ages_s else None,
+                 'refused_observations': r.refused} for r in results]
     data = dict(extra, table=success_table(results), episodes=episodes)
     Path(path).write_text(json.dumps(data, indent=2))
 

@@ -13,43 +13,49 @@
 # limitations under the License.
 
 """
-One closed-loop episode: simulation, policy and chunk executor, asynchronous in sim time.
+The closed loop in one process: simulation, policy runtime and chunk executor on sim time.
 
-The loop reproduces what the ROS graph does, with time simulated instead of waited for:
+The same runtime objects the ROS nodes wrap do the work here, so this loop and
+``ros2 launch vla_ros sim.launch.py`` differ only in transport and clock:
 
+* the simulated sensors are published into the `PolicyRunner` and the `ExecutorRunner` at the
+  sim's ``joint_state_rate_hz`` and ``camera_rate_hz``, as sim_node publishes them;
 * the executor ticks at ``control_rate_hz`` and its command drives the simulated arm;
-* when the executor's remaining horizon falls below ``trigger_horizon_s`` (or it has nothing)
-  the policy is given the current observation; its chunk is stamped with the observation time
-  but reaches the executor only ``inference_delay_s`` later, and the arm keeps executing the
-  previous chunk in the meantime, exactly as with a real, slow policy;
-* the delay is the measured wall-clock latency of that inference, or a fixed parameter, so an
-  evaluation on a busy machine can still model a given deployment.
+* the policy's horizon trigger reads the executor's remaining horizon every tick; an inference
+  runs on the latest inputs, passes the same observation checks as in the node, and its chunk,
+  stamped with the observation time, reaches the executor ``inference_delay_s`` later (the
+  measured wall-clock latency of that inference, or a fixed value) while the arm keeps
+  executing the previous chunk, exactly as with a real, slow policy;
+* at every episode start the executor is re-synced to the new start pose and the runner
+  forgets the old world's inputs, as sim_node does through the executor's services.
+
+Time is the sim clock plus an offset that grows from episode to episode, so stamps never go
+back, as on a real clock.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 import logging
-import time
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
+EPISODE_GAP_S = 1.0   # runtime time between two episodes, as a reset takes time on a robot [s]
+NS_PER_S = 1_000_000_000
+
 
 @dataclass(frozen=True)
 class RolloutSettings:
-    """How the policy is scheduled during a rollout."""
+    """How an episode is run and what is kept of it."""
 
-    trigger_horizon_s: float = 0.5   # infer when less than this is left to execute [s]
     inference_delay_s: float = -1.0  # chunk latency in sim time; < 0: measured wall time [s]
     episode_time_s: float = 20.0     # fail the episode after this [s]
     frame_period_s: float = 0.1      # period of recorded video frames; 0: none [s]
     trace: bool = False              # keep commanded / measured joints for plotting
 
     def __post_init__(self):
-        if not self.trigger_horizon_s >= 0:
-            raise ValueError(f'trigger_horizon_s={self.trigger_horizon_s}: must be >= 0')
         if not self.episode_time_s > 0:
             raise ValueError(f'episode_time_s={self.episode_time_s}: must be > 0')
         if not self.frame_period_s >= 0:
@@ -71,78 +77,116 @@ class EpisodeResult:
     times: list[float] = field(default_factory=list)            # trace sample times [s]
     commanded: list[np.ndarray] = field(default_factory=list)   # (J,) executor output
     measured: list[np.ndarray] = field(default_factory=list)    # (J,) joint positions
+    obs_ages_s: list[float] = field(default_factory=list)       # observation age per chunk
+    refused: int = 0                        # observations refused by the runtime's checks
 
 
-def run_episode(env, policy, executor, seed: int, task: str | None = None,
-                settings: RolloutSettings = RolloutSettings(),
-                control_rate_hz: float = 100.0) -> EpisodeResult:
-    """
-    Run one episode of `env` (an ``ArmEnv``) under `policy` through `executor`.
+class ClosedLoop:
+    """An `ArmEnv` driven by a `PolicyRunner` through an `ExecutorRunner`, on sim time."""
 
-    `executor` is a fresh ``ChunkExecutor``; it is ticked every ``1 / control_rate_hz`` of sim
-    time with the measured joint positions, and its command is sent to the arm. The
-    flow-matching noise is seeded from `seed`, so an episode's only run-to-run variation is
-    the measured inference latency (none with a fixed ``settings.inference_delay_s``).
-    """
-    import torch
+    def __init__(self, env, runner, executor, control_rate_hz: float = 100.0):
+        """`env` an ``ArmEnv``; `runner` and `executor` the runtime's two halves."""
+        from vla_ros.sim.robot import JOINT_NAMES
 
-    from vla_ros.policy import Observation
+        self.env, self.runner, self.executor = env, runner, executor
+        self.period_s = 1.0 / control_rate_hz
+        self.joint_names = JOINT_NAMES
+        self.joint_state_period_s = 1.0 / env.config.joint_state_rate_hz
+        self.camera_period_s = 1.0 / env.config.camera_rate_hz
+        self.clock_s = 0.0
 
-    torch.manual_seed(seed)
-    obs = env.reset(seed=seed, task=task)
-    dt = 1.0 / control_rate_hz
-    now = float(obs.time)
-    start = now
-    result = EpisodeResult(seed=seed, task=env.task, success=False,
-                           instruction=obs.instruction, duration_s=0.0, inferences=0)
-    pending = None            # (chunk, time it reaches the executor)
-    next_frame = now
-    while now - start < settings.episode_time_s:
-        if pending is not None and now >= pending[1] - 1e-9:
-            executor.submit(pending[0], now)
-            pending = None
-        if pending is None and _wants_chunk(executor, now, settings.trigger_horizon_s):
-            obs = env.observe()
-            wall = time.perf_counter()
-            chunk = policy.predict_chunk(Observation(
-                images=obs.images, state=np.asarray(obs.state), instruction=obs.instruction,
-                stamp=float(obs.time)))
-            latency = time.perf_counter() - wall
-            result.latencies_s.append(latency)
-            result.inferences += 1
-            delay = latency if settings.inference_delay_s < 0 else settings.inference_delay_s
-            pending = (chunk, float(obs.time) + delay)
-        measured = env.joint_positions()
-        command = executor.tick(now, measured)
-        command = None if command is None else command.positions
-        if command is not None:
-            env.set_command(command)
-        if settings.trace:
-            result.times.append(now - start)
-            result.measured.append(measured.copy())
-            result.commanded.append(np.full_like(measured, np.nan) if command is None
-                                    else np.asarray(command, dtype=np.float64).copy())
-        if settings.frame_period_s and now >= next_frame - 1e-9:
+    def run_episode(self, seed: int, task: str | None = None,
+                    settings: RolloutSettings = RolloutSettings()) -> EpisodeResult:
+        """
+        Run one episode; the flow-matching noise is seeded from `seed`.
+
+        An episode's only run-to-run variation is then the measured inference latency (none
+        with a fixed ``settings.inference_delay_s``).
+        """
+        import torch
+
+        env, runner, executor = self.env, self.runner, self.executor
+        torch.manual_seed(seed)
+        obs = env.reset(seed=seed, task=task)
+        start = self.clock_s
+        now = start
+        result = EpisodeResult(seed=seed, task=env.task, success=False,
+                               instruction=obs.instruction, duration_s=0.0, inferences=0)
+        runner.reset()
+        runner.inputs.set_instruction(obs.instruction)
+        next_joint_state = next_camera = next_frame = now
+        next_joint_state, next_camera = self._publish(now, next_joint_state, next_camera)
+        executor.resync(now)
+        pending, ready_at, delay = None, 0.0, 0.0      # the inference in flight
+        while now - start < settings.episode_time_s:
+            next_joint_state, next_camera = self._publish(now, next_joint_state, next_camera)
+            if pending is not None and now >= ready_at - 1e-9:
+                executor.offer(pending.chunk, now)
+                runner.complete(pending, True, now, latency_s=delay)
+                result.obs_ages_s.append(pending.observation.age_s)
+                pending = None
+            if pending is None and runner.trigger.on_horizon(*self._horizon(now)):
+                inference = runner.infer(now, 'horizon')
+                if inference.chunk is None:
+                    result.refused += 1
+                    if inference.message:
+                        log.warning(inference.message)
+                    runner.complete(inference, False, now)
+                else:
+                    result.latencies_s.append(inference.latency_s)
+                    result.inferences += 1
+                    delay = (inference.latency_s if settings.inference_delay_s < 0
+                             else settings.inference_delay_s)
+                    pending, ready_at = inference, now + delay
+            command = executor.tick(now)
+            if command is not None:
+                env.set_command(command.positions)
+            if settings.trace:
+                measured = env.joint_positions()
+                result.times.append(now - start)
+                result.measured.append(measured)
+                result.commanded.append(np.full_like(measured, np.nan) if command is None
+                                        else np.array(command.positions, dtype=np.float64))
+            if settings.frame_period_s and now >= next_frame - 1e-9:
+                result.frames.append(_frame(env))
+                next_frame += settings.frame_period_s
+            env.advance(self.period_s)
+            # The sim's clock, not a running sum: advance rounds to whole physics steps.
+            now = start + env.time
+            if env.success():
+                result.success = True
+                break
+        if pending is not None:      # the world it saw ends here: nothing is published
+            runner.complete(pending, False, now)
+        result.duration_s = now - start
+        if settings.frame_period_s:
             result.frames.append(_frame(env))
-            next_frame += settings.frame_period_s
-        env.advance(dt)
-        # The sim's clock, not a running sum: advance rounds to whole physics steps.
-        now = env.time
-        if env.success():
-            result.success = True
-            break
-    result.duration_s = now - start
-    if settings.frame_period_s:
-        result.frames.append(_frame(env))
-    return result
+        self.clock_s = now + EPISODE_GAP_S
+        return result
 
+    def _horizon(self, now: float) -> tuple[float, float, float]:
+        remaining, newest_t0 = self.executor.horizon(now)
+        return remaining, now, newest_t0
 
-def _wants_chunk(executor, now: float, trigger_horizon_s: float) -> bool:
-    # Also true while a chunk is queued but not started, so only pending guards re-entry.
-    return executor.remaining_horizon(now).seconds < trigger_horizon_s
+    def _publish(self, now: float, next_joint_state: float,
+                 next_camera: float) -> tuple[float, float]:
+        """Publish the sensors that are due, as sim_node's timers do; return the next times."""
+        stamp_ns = int(round(now * NS_PER_S))
+        if now >= next_joint_state - 1e-9:
+            positions = self.env.joint_positions()
+            self.runner.inputs.set_joint_state(stamp_ns, self.joint_names, positions)
+            self.executor.set_joint_state(self.joint_names, positions, 1e-9 * stamp_ns)
+            next_joint_state += self.joint_state_period_s * max(
+                1, np.ceil((now - next_joint_state) / self.joint_state_period_s + 1e-9))
+        if now >= next_camera - 1e-9:
+            for name, image in self.env.render().items():
+                self.runner.inputs.set_image(name, stamp_ns, image)
+            next_camera += self.camera_period_s * max(
+                1, np.ceil((now - next_camera) / self.camera_period_s + 1e-9))
+        return next_joint_state, next_camera
 
 
 def _frame(env) -> np.ndarray:
     """All cameras side by side, as one uint8 image."""
-    images = env.observe().images
+    images = env.render()
     return np.concatenate([np.asarray(images[name]) for name in sorted(images)], axis=1)

@@ -13,21 +13,28 @@
 # limitations under the License.
 
 """
-Messages to chunks and back, without ROS: duck-typed on the message fields.
+``trajectory_msgs/JointTrajectory`` <-> `ActionChunk`, both directions, without ROS.
 
-`chunk_from_trajectory` reads anything shaped like ``trajectory_msgs/JointTrajectory``
-(``header.stamp.sec/nanosec``, ``joint_names``, ``points[i].positions``, ``.velocities``,
-``.time_from_start.sec/nanosec``), so the node stays thin and every malformed kind is tested on
+Timing convention (the same as `ActionChunk` and the chunk executor): ``header.stamp`` is the
+observation stamp (the joint-state stamp the policy saw) and step ``k`` has
+``time_from_start = k * dt``, so step 0 is *at* the observation time, not one ``dt`` later. By
+the time a chunk arrives its first steps are in the past; the executor skips them.
+
+`chunk_from_trajectory` reads anything shaped like a JointTrajectory (``header.stamp``,
+``joint_names``, ``points[i].positions``, ``.velocities``, ``.time_from_start``) and
+`fill_joint_trajectory` writes one, so the nodes stay thin and every malformed kind is tested on
 plain objects.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from vla_ros.control.action_chunk import ActionChunk, ChunkError
+from vla_ros.messages.stamps import split_nanoseconds, split_seconds, to_seconds
 
 # Steps of a chunk must be evenly spaced to this fraction of dt (nanosecond rounding is far
 # below it; a dropped or duplicated step is far above).
@@ -41,11 +48,6 @@ class MalformedChunk(ChunkError):
         """Record the rule `kind` (a counter key) and the one-line `message`."""
         super().__init__(f'{kind}: {message}')
         self.kind = kind
-
-
-def to_seconds(stamp) -> float:
-    """``builtin_interfaces/Time`` or ``Duration`` (sec, nanosec) as float seconds."""
-    return stamp.sec + stamp.nanosec * 1e-9
 
 
 def chunk_from_trajectory(msg, known_joints=None, now: float | None = None,
@@ -109,12 +111,37 @@ def chunk_from_trajectory(msg, known_joints=None, now: float | None = None,
     return ActionChunk(names, stamp + times[0], dt, positions, velocities)
 
 
-def joint_state_positions(msg, joint_names) -> np.ndarray | None:
-    """Positions of `joint_names` from a JointState-shaped message; None if any is missing."""
-    index = {name: i for i, name in enumerate(msg.name)}
-    try:
-        values = [msg.position[index[name]] for name in joint_names]
-    except (KeyError, IndexError):
-        return None
-    out = np.array(values, dtype=np.float64)
-    return out if np.isfinite(out).all() else None
+def fill_joint_trajectory(msg: Any, chunk: ActionChunk, make_point: Callable[[], Any],
+                          frame_id: str = '', stamp_ns: int | None = None) -> Any:
+    """
+    Write `chunk` into a JointTrajectory-like `msg`; `make_point` builds one point.
+
+    `stamp_ns`, the observation stamp in integer ns, replaces the stamp taken from the float
+    ``chunk.t0``, so that the chunk carries its observation's stamp to the nanosecond.
+    """
+    stamp = split_seconds(chunk.t0) if stamp_ns is None else split_nanoseconds(stamp_ns)
+    msg.header.stamp.sec, msg.header.stamp.nanosec = stamp
+    msg.header.frame_id = frame_id
+    msg.joint_names = list(chunk.joint_names)
+    points = []
+    for k in range(chunk.horizon):
+        point = make_point()
+        point.positions = chunk.positions[k].tolist()
+        if chunk.velocities is not None:
+            point.velocities = chunk.velocities[k].tolist()
+        point.time_from_start.sec, point.time_from_start.nanosec = split_seconds(k * chunk.dt)
+        points.append(point)
+    msg.points = points
+    return msg
+
+
+def robot_order(chunk: ActionChunk, joint_order: Sequence[str]) -> ActionChunk:
+    """
+    Return `chunk` with its joints in the order the robot's ``joint_states`` lists them.
+
+    Joints the message does not list keep their place after the listed ones, so the result
+    always holds every joint of the chunk.
+    """
+    listed = [name for name in joint_order if name in chunk.joint_names]
+    rest = [name for name in chunk.joint_names if name not in listed]
+    return chunk.reordered(listed + rest)

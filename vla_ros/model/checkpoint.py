@@ -314,25 +314,22 @@ def lerobot_config(directory: Path, vlm_path: str | Path | None = None
 
 
 # --------------------------------------------------------------------------------------------
-# Entry points (called by the SmolVLA classmethods).
+# Entry points (called by the SmolVLA classmethods, which pass their class: this module never
+# imports the model, so the two do not import each other).
 
-def load_lerobot_model(path: str | Path, vlm_path: str | Path | None = None):
-    """Build our `SmolVLA` from a LeRobot SmolVLA checkpoint directory."""
-    from vla_ros.model.smolvla import SmolVLA
-
+def load_lerobot_model(model_cls, path: str | Path, vlm_path: str | Path | None = None):
+    """Build a `model_cls` (our `SmolVLA`) from a LeRobot SmolVLA checkpoint directory."""
     directory = Path(path)
     weights = weights_file(directory)
     config, _, _ = lerobot_config(directory, vlm_path)
-    model = SmolVLA(config)
+    model = model_cls(config)
     load_mapped(model, read_safetensors(weights), lerobot_key_map(config), LEROBOT_IGNORED,
                 weights)
     return model.eval()
 
 
-def load_vlm_model(path: str | Path, **overrides: Any):
-    """Build `SmolVLA` from a local SmolVLM2 directory; the action expert is fresh."""
-    from vla_ros.model.smolvla import SmolVLA
-
+def load_vlm_model(model_cls, path: str | Path, **overrides: Any):
+    """Build a `model_cls` from a local SmolVLM2 directory; the action expert is fresh."""
     directory = Path(path)
     weights = weights_file(directory)
     fields = backbone_sizes(read_json(directory / 'config.json'), directory)
@@ -341,7 +338,7 @@ def load_vlm_model(path: str | Path, **overrides: Any):
         config = SmolVLAConfig.smolvla_base(**fields)
     except ModelConfigError as exc:
         raise CheckpointError(f"{directory / 'config.json'}: {exc}") from None
-    model = SmolVLA(config)
+    model = model_cls(config)
     tensors = read_safetensors(weights)
     key_map = vlm_key_map(config)
     fresh = {k: k for k in model.state_dict() if k not in key_map}   # expert and heads
@@ -381,13 +378,11 @@ def read_config(directory: Path) -> SmolVLAConfig:
         raise CheckpointError(f'{path}: {exc}') from None
 
 
-def load_model(path: str | Path):
-    """Load a directory written by `save_model`."""
-    from vla_ros.model.smolvla import SmolVLA
-
+def load_model(model_cls, path: str | Path):
+    """Load a directory written by `save_model` into a new `model_cls`."""
     directory = Path(path)
     weights = weights_file(directory)
-    model = SmolVLA(read_config(directory))
+    model = model_cls(read_config(directory))
     keys = {k: k for k in model.state_dict()}
     load_mapped(model, read_safetensors(weights), keys, {}, weights)
     return model.eval()

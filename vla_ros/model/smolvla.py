@@ -264,19 +264,19 @@ class SmolVLA(nn.Module):
         the tensors.
         """
         from vla_ros.model.checkpoint import load_lerobot_model
-        return load_lerobot_model(path, vlm_path)
+        return load_lerobot_model(cls, path, vlm_path)
 
     @classmethod
     def from_vlm(cls, path: str | Path, **overrides: Any) -> 'SmolVLA':
         """Build from a local SmolVLM2 directory: its VLM weights, a fresh action expert."""
         from vla_ros.model.checkpoint import load_vlm_model
-        return load_vlm_model(path, **overrides)
+        return load_vlm_model(cls, path, **overrides)
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> 'SmolVLA':
         """Load a directory written by `save_pretrained` (config.json + model.safetensors)."""
         from vla_ros.model.checkpoint import load_model
-        return load_model(path)
+        return load_model(cls, path)
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write config.json and model.safetensors (weights as they are, no pickle)."""

@@ -15,10 +15,10 @@
 """
 Observation -> action chunk: the one place that turns robot data into model tensors.
 
-`Policy` resizes and pads camera images, tokenizes the instruction, normalizes and pads the
-joint state, samples the model, unnormalizes the actions and returns an `ActionChunk` in the
-robot's joint order. Training uses the same `Policy.prepare_batch` and
-`Policy.normalize_actions`, so train and inference preprocess identically.
+`SmolVLAPolicy` resizes and pads camera images, tokenizes the instruction, normalizes and pads
+the joint state, samples the model, unnormalizes the actions and returns an `ActionChunk` in
+the robot's joint order. Training uses the same `SmolVLAPolicy.prepare_batch` and
+`SmolVLAPolicy.normalize_actions`, so train and inference preprocess identically.
 
 The tokenizer is a ``transformers.PreTrainedTokenizerFast`` loaded from the checkpoint
 directory (``tokenizer.json`` + ``tokenizer_config.json``; any tokenizer whose ``__call__``
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+import gc
 import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -42,119 +43,17 @@ from vla_ros.model import SmolVLA
 from vla_ros.model.checkpoint import (
     CheckpointError, is_lerobot_checkpoint, lerobot_config, read_json, read_lerobot_stats,
     refuse_pickle)
-from vla_ros.preprocessing import to_model_pixels
+from vla_ros.policy.interface import Observation, PolicyError, PolicySpec, VLAPolicy
+from vla_ros.policy.normalization import NormalizationStats
+from vla_ros.policy.preprocessing import to_model_pixels
 
-ACTION_MODES = ('absolute', 'delta')
 DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
 LEROBOT_CAMERA_PREFIX = 'observation.images.'
 
 
-class PolicyError(ValueError):
-    """An observation, spec or statistic does not fit the policy; the message says how."""
-
-
-@dataclass(frozen=True)
-class Observation:
-    """What the policy sees at one instant."""
-
-    images: dict[str, np.ndarray]   # camera name -> uint8 (H, W, 3), any size
-    state: np.ndarray               # (S,) joint state in PolicySpec.state_names order
-    instruction: str                # the task in natural language
-    stamp: float = 0.0              # time the observation was taken [s]
-
-
-@dataclass(frozen=True)
-class PolicySpec:
-    """
-    How the model's inputs and outputs map onto a robot.
-
-    ``camera_names`` is the model's camera order (observation image keys); ``joint_names``
-    the action columns; ``state_names`` the state entries (empty: ``joint_names``).
-    ``action_mode='delta'`` means the model predicts offsets from the observed state of the
-    same joint, which `predict_chunk` adds back.
-    """
-
-    camera_names: tuple[str, ...]
-    joint_names: tuple[str, ...]
-    action_dt_s: float = 1.0 / 30.0
-    action_mode: str = 'absolute'
-    state_names: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        for name in ('camera_names', 'joint_names', 'state_names'):
-            object.__setattr__(self, name, tuple(str(v) for v in getattr(self, name)))
-        if not self.camera_names:
-            raise PolicyError('policy_spec.camera_names=(): needs at least one camera')
-        if not self.joint_names:
-            raise PolicyError('policy_spec.joint_names=(): needs at least one joint')
-        if not (np.isfinite(self.action_dt_s) and self.action_dt_s > 0):
-            raise PolicyError(f'policy_spec.action_dt_s={self.action_dt_s}: must be > 0')
-        if self.action_mode not in ACTION_MODES:
-            raise PolicyError(f'policy_spec.action_mode={self.action_mode!r}: must be one of '
-                              + ', '.join(ACTION_MODES))
-        missing = [j for j in self.joint_names if j not in self.states]
-        if self.action_mode == 'delta' and missing:
-            raise PolicyError(f'policy_spec.state_names: delta actions need the state of '
-                              f'every joint, missing {missing}')
-
-    @property
-    def states(self) -> tuple[str, ...]:
-        """Names of the state entries (``state_names`` or, when empty, ``joint_names``)."""
-        return self.state_names or self.joint_names
-
-
 @dataclass
-class NormalizationStats:
-    """Mean/std normalization of state and actions: ``(x - mean) / (std + eps)``."""
-
-    state_mean: np.ndarray
-    state_std: np.ndarray
-    action_mean: np.ndarray
-    action_std: np.ndarray
-    eps: float = 1e-8
-
-    def __post_init__(self):
-        for name in ('state_mean', 'state_std', 'action_mean', 'action_std'):
-            value = np.asarray(getattr(self, name), dtype=np.float64).reshape(-1)
-            if not np.isfinite(value).all():
-                raise PolicyError(f'stats.{name}: contains NaN or inf')
-            if name.endswith('std') and (value < 0).any():
-                raise PolicyError(f'stats.{name}: must be >= 0')
-            setattr(self, name, value)
-        for kind in ('state', 'action'):
-            mean, std = getattr(self, f'{kind}_mean'), getattr(self, f'{kind}_std')
-            if mean.shape != std.shape:
-                raise PolicyError(f'stats.{kind}_std: {std.size} values but {kind}_mean has '
-                                  f'{mean.size}')
-
-    @classmethod
-    def identity(cls, state_dim: int, action_dim: int) -> 'NormalizationStats':
-        """Statistics that leave values unchanged."""
-        return cls(np.zeros(state_dim), np.ones(state_dim), np.zeros(action_dim),
-                   np.ones(action_dim), eps=0.0)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> 'NormalizationStats':
-        """Accept `to_dict` output or ``{'state': {'mean', 'std'}, 'action': {...}}``."""
-        if 'state' in data and isinstance(data['state'], Mapping):
-            flat = {f'{kind}_{stat}': data[kind][stat]
-                    for kind in ('state', 'action') for stat in ('mean', 'std')}
-            flat['eps'] = data.get('eps', 1e-8)
-            data = flat
-        try:
-            return cls(**dict(data))
-        except TypeError as exc:
-            raise PolicyError(f'stats: {exc}') from None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                for k, v in dataclasses.asdict(self).items()}
-
-
-@dataclass
-class Policy:
-    """A SmolVLA model with everything needed to run it on a robot."""
+class SmolVLAPolicy(VLAPolicy):
+    """A SmolVLA model with everything needed to run it on a robot (a flow-matching policy)."""
 
     model: SmolVLA
     tokenizer: Any
@@ -188,6 +87,28 @@ class Policy:
     def device(self) -> torch.device:
         """Device of the model."""
         return self.model.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Dtype of the model's weights."""
+        return self.model.dtype
+
+    @property
+    def horizon(self) -> int:
+        """Steps per chunk (``chunk_size``)."""
+        return self.model.config.chunk_size
+
+    def set_num_steps(self, num_steps: int) -> None:
+        """Set the number of flow-matching (Euler) steps of `predict_chunk`."""
+        self.model.config.num_steps = int(num_steps)
+
+    def close(self) -> None:
+        """Drop the model and give its accelerator memory back."""
+        device = str(self.device)
+        self.model = None
+        gc.collect()
+        if device.startswith('cuda'):
+            torch.cuda.empty_cache()
 
     def tokenize(self, instructions: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids (B, L) and mask (B, L) of instructions, newline-terminated as LeRobot."""
@@ -262,12 +183,15 @@ class Policy:
         }
 
     @torch.no_grad()
-    def predict_chunk(self, obs: Observation, noise: torch.Tensor | None = None) -> ActionChunk:
+    def predict_chunk(self, obs: Observation, *, noise: torch.Tensor | None = None,
+                      prev_chunk: ActionChunk | None = None,
+                      inference_delay_s: float = 0.0) -> ActionChunk:
         """
-        Predict the action chunk for one observation (unnormalized, robot joint order).
+        Predict the action chunk for one observation (unnormalized, policy joint order).
 
         Step k of the chunk is the target for ``obs.stamp + k * spec.action_dt_s``. `noise`
-        (1, chunk_size, max_action_dim) makes the sample deterministic.
+        (1, chunk_size, max_action_dim) makes the sample deterministic. `prev_chunk` and
+        `inference_delay_s` are accepted for the interface; plain flow sampling ignores them.
         """
         self.model.eval()
         state = np.asarray(obs.state, dtype=np.float64).reshape(1, -1)
@@ -293,7 +217,7 @@ class Policy:
     # Devices and checkpoints.
 
     def to(self, device: str | torch.device = 'cpu',
-           dtype: str | torch.dtype = 'float32') -> 'Policy':
+           dtype: str | torch.dtype = 'float32') -> 'SmolVLAPolicy':
         """Move the model (in place) to `device` and `dtype` ('float32' or 'bfloat16')."""
         if isinstance(dtype, str):
             if dtype not in DTYPES:
@@ -314,7 +238,8 @@ class Policy:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str = 'cpu', dtype: str = 'float32',
-                        vlm_path: str | Path | None = None, **spec_overrides: Any) -> 'Policy':
+                        vlm_path: str | Path | None = None,
+                        **spec_overrides: Any) -> 'SmolVLAPolicy':
         """
         Load our checkpoint directory or, detected by its config.json, a LeRobot one.
 
@@ -340,7 +265,7 @@ class Policy:
 
     @classmethod
     def _from_lerobot(cls, directory: Path, vlm_path: str | Path | None,
-                      spec_overrides: Mapping[str, Any]) -> 'Policy':
+                      spec_overrides: Mapping[str, Any]) -> 'SmolVLAPolicy':
         _, lerobot, vlm_dir = lerobot_config(directory, vlm_path)
         if lerobot.get('empty_cameras', 0):
             raise CheckpointError(f"{directory / 'config.json'}: empty_cameras="
@@ -370,3 +295,7 @@ def load_tokenizer(directory: str | Path):
         return PreTrainedTokenizerFast.from_pretrained(str(directory), local_files_only=True)
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"{directory / 'tokenizer.json'}: unreadable ({exc})") from None
+
+
+# The name this class had before a second policy kind was possible; kept for existing code.
+Policy = SmolVLAPolicy

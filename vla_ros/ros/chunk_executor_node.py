@@ -15,17 +15,18 @@
 """
 The chunk_executor node: action chunks in, limited joint commands at control rate out.
 
-A thin shell around `vla_ros.control.executor.ChunkExecutor`; see docs/executor.md for the
-topics, services, parameters and the ``~/state`` layout.
+A thin shell around `vla_ros.runtime.execution.ExecutorRunner` (the ROS-free logic the
+in-process loop runs too); see docs/executor.md for the topics, services, parameters and the
+``~/state`` layout. Parameters can be changed at run time (``ros2 param set``): a valid change
+is applied at once, an invalid or read-only one is refused with the rule that failed.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 
 from builtin_interfaces.msg import Duration
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
@@ -33,11 +34,12 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from vla_ros.config import ExecutorConfig
-from vla_ros.control.executor import ChunkExecutor, STATE_FIELDS, STATES
-from vla_ros.control.messages import chunk_from_trajectory, joint_state_positions
-from vla_ros.control.messages import MalformedChunk
-from vla_ros.ros.params import declare_config, run_node
+from vla_ros.control.executor import STATE_FIELDS
+from vla_ros.messages.stamps import to_seconds
+from vla_ros.ros.conversions import diagnostics_msg
+from vla_ros.ros.params import declare_config, run_node, watch_config
 from vla_ros.ros.qos import RELIABLE_QOS, SENSOR_QOS
+from vla_ros.runtime.execution import ExecutorRunner
 
 COMMAND_TYPES = {'forward_position': Float64MultiArray, 'joint_trajectory': JointTrajectory,
                  'joint_state': JointState}
@@ -51,10 +53,7 @@ class ChunkExecutorNode(Node):
         """Read the config (a bad value raises ConfigError) and wire the node."""
         super().__init__('chunk_executor')
         cfg = self.cfg = declare_config(self, ExecutorConfig)
-        # Without configured joint names the first chunk's order becomes the command order.
-        self.core = ChunkExecutor.from_config(cfg) if cfg.joint_names else None
-        self.joint_state = None
-        self.malformed: dict[str, int] = {}
+        self.runner = ExecutorRunner(cfg)
         self.cmd_pub = self.create_publisher(COMMAND_TYPES[cfg.command_interface],
                                              cfg.command_topic, RELIABLE_QOS)
         self.state_pub = self.create_publisher(Float64MultiArray, '~/state', RELIABLE_QOS)
@@ -63,55 +62,55 @@ class ChunkExecutorNode(Node):
         self.create_subscription(JointState, 'joint_states', self.on_joint_state, SENSOR_QOS)
         self.create_service(Trigger, '~/pause', self.on_pause)
         self.create_service(Trigger, '~/resume', self.on_resume)
+        self.create_service(Trigger, '~/resync', self.on_resync)
+        self.timers = {}
+        self.start_timers(cfg)
+        watch_config(self, ExecutorConfig, lambda: self.cfg, self.apply)
+
+    def start_timers(self, cfg: ExecutorConfig) -> None:
+        """(Re)create the control, state and diagnostics timers at the configured rates."""
+        for timer in self.timers.values():
+            self.destroy_timer(timer)
         self.period_s = 1.0 / cfg.control_rate_hz
-        self.create_timer(self.period_s, self.on_tick)
-        self.create_timer(1.0 / cfg.state_rate_hz, self.publish_state)
-        self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
+        self.timers = {
+            'tick': self.create_timer(self.period_s, self.on_tick),
+            'state': self.create_timer(1.0 / cfg.state_rate_hz, self.publish_state),
+            'diagnostics': self.create_timer(cfg.diagnostics_period_s,
+                                             self.publish_diagnostics)}
+
+    def apply(self, cfg: ExecutorConfig) -> None:
+        """Take a validated parameter change: the core first, then the timers if rates moved."""
+        old, self.cfg = self.cfg, cfg
+        self.runner.apply(cfg)
+        rates = ('control_rate_hz', 'state_rate_hz', 'diagnostics_period_s')
+        if any(getattr(old, name) != getattr(cfg, name) for name in rates):
+            self.start_timers(cfg)
 
     def now(self) -> float:
         """Return the node clock now [s] (sim time when use_sim_time)."""
         return self.get_clock().now().nanoseconds * 1e-9
 
-    def measured(self):
-        """Return the latest measured joint positions in command order, or None."""
-        if self.joint_state is None or self.core is None:
-            return None
-        return joint_state_positions(self.joint_state, self.core.joint_names)
-
     def on_joint_state(self, msg: JointState) -> None:
         """Store the latest joint state."""
-        self.joint_state = msg
+        self.runner.set_joint_state(msg.name, msg.position, to_seconds(msg.header.stamp))
 
     def on_chunk(self, msg: JointTrajectory) -> None:
-        """Validate a chunk message and hand it to the executor; count and warn on rejects."""
-        now = self.now()
-        known = self.core.joint_names if self.core is not None else None
-        try:
-            chunk = chunk_from_trajectory(msg, known, now, self.cfg.max_future_stamp_s)
-        except MalformedChunk as exc:
-            self.malformed[exc.kind] = self.malformed.get(exc.kind, 0) + 1
-            self.get_logger().warn(f'chunk rejected: {exc}', throttle_duration_sec=WARN_PERIOD_S)
-            return
-        if self.core is None:
-            self.core = ChunkExecutor.from_config(self.cfg, chunk.joint_names)
-            self.get_logger().info(f'command order from the first chunk: {chunk.joint_names}')
-        result = self.core.submit(chunk, now)
+        """Hand a chunk message to the runtime; warn on rejects, report a new horizon at once."""
+        result, note = self.runner.offer_message(msg, self.now())
         if result.accepted:
+            if note:
+                self.get_logger().info(note)
             self.publish_state()    # the policy sees the new horizon without waiting
         else:
-            self.get_logger().warn(f'chunk rejected: {result.reason}',
-                                   throttle_duration_sec=WARN_PERIOD_S)
+            self.get_logger().warn(note, throttle_duration_sec=WARN_PERIOD_S)
 
     def on_tick(self) -> None:
         """Compute and publish one command at control rate."""
-        if self.core is None:
-            return
-        measured = self.measured() if self.core.state == 'waiting' else None
-        cmd = self.core.tick(self.now(), measured)
+        cmd = self.runner.tick(self.now())
         if cmd is None:
-            if self.core.state == 'waiting' and measured is None:
+            if self.runner.waiting_for_joint_states():
                 self.get_logger().warn('waiting for joint_states with every joint of '
-                                       f'{list(self.core.joint_names)}',
+                                       f'{list(self.runner.joint_names)}',
                                        throttle_duration_sec=WARN_PERIOD_S)
             return
         positions, velocities = cmd.positions.tolist(), cmd.velocities.tolist()
@@ -123,58 +122,40 @@ class ChunkExecutorNode(Node):
             point = JointTrajectoryPoint(positions=positions, velocities=velocities,
                                          time_from_start=Duration(
                                              nanosec=int(self.period_s * 1e9)))
-            msg = JointTrajectory(joint_names=list(self.core.joint_names), points=[point])
+            msg = JointTrajectory(joint_names=list(self.runner.joint_names), points=[point])
         else:
-            msg = JointState(name=list(self.core.joint_names), position=positions,
+            msg = JointState(name=list(self.runner.joint_names), position=positions,
                              velocity=velocities)
             msg.header.stamp = self.get_clock().now().to_msg()
         self.cmd_pub.publish(msg)
 
     def publish_state(self) -> None:
         """Publish the remaining horizon, mode and counters on ~/state."""
-        if self.core is not None:
-            data = self.core.state_vector(self.now())
-        else:
-            # No joint order yet: say "nothing queued" so a horizon-triggered policy sends the
-            # first chunk; staying silent here would leave both nodes waiting for each other.
-            data = dict.fromkeys(STATE_FIELDS, 0.0)
-            data.update(state_code=float(STATES.index('waiting')),
-                        rejected_count=float(sum(self.malformed.values())),
-                        last_latency_s=math.nan, newest_chunk_t0=math.nan)
-            data = list(data.values())
-        msg = Float64MultiArray(data=data)
+        msg = Float64MultiArray(data=self.runner.state_vector(self.now()))
         msg.layout.dim = [MultiArrayDimension(label=','.join(STATE_FIELDS),
                                               size=len(STATE_FIELDS), stride=len(STATE_FIELDS))]
         self.state_pub.publish(msg)
 
     def publish_diagnostics(self) -> None:
         """Publish the executor diagnostics."""
-        stats = self.core.stats() if self.core is not None else {'state': 'waiting'}
-        stats.update({f'malformed_{k.replace(" ", "_")}': n for k, n in self.malformed.items()})
-        state = stats['state']
-        level = DiagnosticStatus.OK if state in ('tracking', 'waiting') else DiagnosticStatus.WARN
-        status = DiagnosticStatus(level=level, name=f'{self.get_name()}: chunk executor',
-                                  message=state, hardware_id=self.get_fully_qualified_name(),
-                                  values=[KeyValue(key=k, value=str(v)) for k, v in stats.items()])
-        msg = DiagnosticArray(status=[status])
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self.diag_pub.publish(msg)
+        level, message, values = self.runner.diagnostics()
+        self.diag_pub.publish(diagnostics_msg(
+            self.get_clock().now().to_msg(), f'{self.get_name()}: chunk executor', level,
+            message, {k: str(v) for k, v in values.items()}, self.get_fully_qualified_name()))
 
     def on_pause(self, request, response):
         """Start an e-stop style stop on the next tick."""
-        if self.core is None:
-            response.success, response.message = False, 'no joint order yet: nothing to pause'
-            return response
-        self.core.pause(self.now())
-        response.success, response.message = True, 'stopping; chunks ignored until resume'
+        response.success, response.message = self.runner.pause(self.now())
         return response
 
     def on_resume(self, request, response):
         """Resume from the measured joint state."""
-        if self.core is None or not self.core.resume(self.measured()):
-            response.success, response.message = False, 'not paused'
-            return response
-        response.success, response.message = True, 'holding; the next fresh chunk moves the arm'
+        response.success, response.message = self.runner.resume()
+        return response
+
+    def on_resync(self, request, response):
+        """Start over from the measured state (after a simulation reset)."""
+        response.success, response.message = self.runner.resync(self.now())
         return response
 
 

@@ -13,9 +13,9 @@
 # limitations under the License.
 
 """
-Message <-> core conversions for the policy node; the logic itself lives in the pure core.
+ROS message <-> core conversions for the node shells; the logic itself is in `vla_ros.messages`.
 
-Images go through cv_bridge when it is importable and through `vla_ros.image_conversion`
+Images go through cv_bridge when it is importable and through `vla_ros.messages.image`
 otherwise; both give the same array (``test_image_conversion`` checks it where cv_bridge is
 installed). Compressed images are always decoded with Pillow, so a given message decodes the
 same way on every machine.
@@ -31,8 +31,9 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.control.executor import STATE_FIELDS
-from vla_ros.image_conversion import compressed_to_rgb, image_to_rgb, ImageError
-from vla_ros.trajectory_conversion import fill_joint_trajectory
+from vla_ros.messages.image import compressed_to_rgb, image_to_rgb, ImageError
+from vla_ros.messages.stamps import to_nanoseconds
+from vla_ros.messages.trajectory import fill_joint_trajectory
 
 LEVELS = {'ok': DiagnosticStatus.OK, 'warn': DiagnosticStatus.WARN,
           'error': DiagnosticStatus.ERROR}
@@ -60,23 +61,21 @@ def make_image_decoder() -> tuple[Callable[[object], np.ndarray], str]:
 
 
 def chunk_to_msg(chunk: ActionChunk, stamp_ns: int | None = None) -> JointTrajectory:
-    """
-    Return `chunk` as a JointTrajectory (stamp = observation, step k at k * dt).
+    """Return `chunk` as a JointTrajectory (stamp = observation, exact with `stamp_ns`)."""
+    return fill_joint_trajectory(JointTrajectory(), chunk, JointTrajectoryPoint,
+                                 stamp_ns=stamp_ns)
 
-    `stamp_ns`, the observation stamp in integer ns, replaces the stamp taken from the float
-    ``chunk.t0`` so that the chunk carries its observation's stamp to the nanosecond.
-    """
-    msg = fill_joint_trajectory(JointTrajectory(), chunk, JointTrajectoryPoint)
-    if stamp_ns is not None:
-        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(int(stamp_ns), 10**9)
-    return msg
+
+def stamp_ns(msg) -> int:
+    """Return a message's ``header.stamp`` as integer nanoseconds."""
+    return to_nanoseconds(msg.header.stamp)
 
 
 def diagnostics_msg(stamp, name: str, level: str, message: str,
-                    values: Mapping[str, str]) -> DiagnosticArray:
+                    values: Mapping[str, str], hardware_id: str = '') -> DiagnosticArray:
     """Return a one-status DiagnosticArray."""
     status = DiagnosticStatus(level=LEVELS[level], name=name, message=message,
-                              hardware_id='policy')
+                              hardware_id=hardware_id)
     status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
     array = DiagnosticArray()
     array.header.stamp = stamp

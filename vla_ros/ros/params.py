@@ -22,6 +22,7 @@ overrides take, so the rules and the one-line errors are identical everywhere.
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import difflib
 from typing import Any, Callable
@@ -29,10 +30,8 @@ from typing import Any, Callable
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
-from vla_ros.config import ConfigError, field_help, from_mapping
-
-# Parameters every rclpy node may receive that are not ours.
-_ROS_OWN = {'use_sim_time', 'start_type_description_service', 'qos_overrides'}
+from vla_ros.config import (apply_change, ConfigError, field_help, from_mapping,
+                            is_ros_standard_parameter)
 
 
 def declare_config(node: Node, cls: type) -> Any:
@@ -67,8 +66,50 @@ def read_config(node: Node, cls: type) -> Any:
         value = node.get_parameter(f.name).value
         if value is None:
             continue
-        values[f.name] = list(value) if isinstance(value, (list, tuple)) else value
+        values[f.name] = _plain(value)
     return from_mapping(cls, values)
+
+
+def watch_config(node: Node, cls: type, current: Callable[[], Any],
+                 apply: Callable[[Any], None], read_only_active: Callable[[], bool] = lambda: True
+                 ) -> None:
+    """
+    Apply ``ros2 param set`` on `node` at run time, or refuse it with the rule that failed.
+
+    The changed values are validated on top of ``current()`` by the same code as files and
+    CLI overrides; a valid change is handed to `apply` (the new config) before the parameter
+    is stored, so the node never holds a value it does not use. A read-only field (``param(...,
+    read_only=True)``) is refused while ``read_only_active()`` (a lifecycle node allows it
+    while unconfigured, since the next configure reads it). Parameters that are not fields of
+    `cls` (use_sim_time, ...) pass through to rclpy.
+    """
+    from rcl_interfaces.msg import SetParametersResult
+
+    names = {f.name for f in dataclasses.fields(cls)}
+
+    def on_set(params) -> SetParametersResult:
+        changes = {p.name: _plain(p.value) for p in params if p.name in names}
+        if not changes:
+            return SetParametersResult(successful=True)
+        try:
+            base = current()
+            cfg = (apply_change(base, changes) if read_only_active()
+                   else from_mapping(type(base), changes, base=base))
+            apply(cfg)
+        except ConfigError as exc:
+            node.get_logger().warning(f'parameter change refused: {exc}')
+            return SetParametersResult(successful=False, reason=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a failed apply must not take the node down
+            node.get_logger().error(f'parameter change failed: {type(exc).__name__}: {exc}')
+            return SetParametersResult(successful=False, reason=f'{type(exc).__name__}: {exc}')
+        return SetParametersResult(successful=True)
+
+    node.add_on_set_parameters_callback(on_set)
+
+
+def _plain(value: Any) -> Any:
+    # rclpy gives array parameters as lists or array.array, depending on where they came from.
+    return list(value) if isinstance(value, (list, tuple, array.array)) else value
 
 
 def _reject_unknown(node: Node, cls: type, declared: list[str]) -> None:
@@ -76,7 +117,7 @@ def _reject_unknown(node: Node, cls: type, declared: list[str]) -> None:
     overrides = getattr(node, '_parameter_overrides', {}) or {}
     for name in overrides:
         root = name.split('.', 1)[0]
-        if name in declared or root in _ROS_OWN:
+        if name in declared or is_ros_standard_parameter(root):
             continue
         close = difflib.get_close_matches(name, declared, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ''

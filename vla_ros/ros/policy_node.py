@@ -15,17 +15,17 @@
 """
 policy_node: cameras, joint states and an instruction in; action chunks out (a managed node).
 
-configure loads the policy and runs a warm-up inference, activate starts the trigger, deactivate
-stops inferring (the executor then holds the arm), cleanup frees the model. Sensor callbacks only
-store the latest message; inference runs in its own mutually exclusive callback group under a
-MultiThreadedExecutor, so one is in flight at a time and the subscriptions never wait for it.
+A thin shell around `vla_ros.runtime.runner.PolicyRunner`, the ROS-free runtime the in-process
+loop runs too: configure loads the policy and runs a warm-up inference, activate starts the
+trigger, deactivate stops inferring (the executor then holds the arm), cleanup frees the model.
+Sensor callbacks only store the latest message; inference runs in its own mutually exclusive
+callback group under a MultiThreadedExecutor, so one is in flight at a time and the
+subscriptions never wait for it. ``ros2 param set`` applies a valid change at once (trigger,
+rates, observation checks, instruction, num_steps) and refuses an invalid one, or one of a
+read-only parameter while configured, with the rule that failed.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
-import time
-import traceback
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
@@ -37,14 +37,11 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from vla_ros.config import PolicyNodeConfig
-from vla_ros.inference_stats import InferenceStats
-from vla_ros.inference_trigger import InferenceTrigger
-from vla_ros.observation import ObservationAssembler, Refusal, slot_mapping, WarningThrottle
-from vla_ros.policy_runner import PolicyRunner
-from vla_ros.ros.params import declare_config, read_config, run_node
-from vla_ros.ros.policy_conversions import (chunk_to_msg, diagnostics_msg, executor_horizon,
-                                            make_image_decoder)
+from vla_ros.ros.conversions import (chunk_to_msg, diagnostics_msg, executor_horizon,
+                                     make_image_decoder, stamp_ns)
+from vla_ros.ros.params import declare_config, read_config, run_node, watch_config
 from vla_ros.ros.qos import LATCHED_QOS, RELIABLE_QOS, SENSOR_QOS
+from vla_ros.runtime.runner import PolicyRunner
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
@@ -61,38 +58,35 @@ class PolicyNode(LifecycleNode):
         self.get_logger().info(f'raw images decoded with {backend}')
         self.runner = None
         self._handles = []
+        self._timers = {}
         self._active = False
+        watch_config(self, PolicyNodeConfig, lambda: self.cfg, self._apply,
+                     read_only_active=lambda: self.runner is not None)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def on_configure(self, state) -> TransitionCallbackReturn:
         """Load the policy, warm it up, create the subscriptions and publishers."""
         try:
             self.cfg = cfg = read_config(self, PolicyNodeConfig)
-            self.runner = PolicyRunner.load(cfg, log=self.get_logger().info)
-            slots = slot_mapping(cfg.camera_topics, cfg.camera_slots, self.runner.camera_names)
+            self.runner = PolicyRunner.load(cfg, self._decode, log=self.get_logger().info)
         except Exception as exc:  # noqa: BLE001 - a failed configure must leave the node up
             self.get_logger().error(f'configure failed: {type(exc).__name__}: {exc}')
             self.runner = None
             return FAILURE
-        self.assembler = ObservationAssembler(slots.values(), self.runner.state_names,
-                                              cfg.max_obs_age_s, cfg.max_sync_skew_s,
-                                              cfg.instruction)
-        self.trigger = InferenceTrigger(cfg.trigger, cfg.trigger_horizon_s, cfg.horizon_rearm_s)
-        self.stats = InferenceStats()
-        self.throttle = WarningThrottle(cfg.warn_period_s)
+        inputs = self.runner.inputs
         self._chunk_pub = self.create_lifecycle_publisher(JointTrajectory, 'action_chunk',
                                                           RELIABLE_QOS)
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', RELIABLE_QOS)
         self._handles += [(self.destroy_lifecycle_publisher, self._chunk_pub),
                           (self.destroy_publisher, self._diag_pub)]
-        for topic, slot in slots.items():
+        for topic, slot in self.runner.camera_topics.items():
             compressed = cfg.compressed and cfg.compressed[cfg.camera_topics.index(topic)]
             self._sub(CompressedImage if compressed else Image, topic, SENSOR_QOS,
-                      lambda msg, slot=slot: self.assembler.set_image(slot, msg))
-        self._sub(JointState, 'joint_states', SENSOR_QOS, self.assembler.set_joint_state)
+                      lambda msg, slot=slot: inputs.set_image(slot, stamp_ns(msg), msg))
+        self._sub(JointState, 'joint_states', SENSOR_QOS,
+                  lambda msg: inputs.set_joint_state(stamp_ns(msg), msg.name, msg.position))
         for qos in (RELIABLE_QOS, LATCHED_QOS):   # live, and the latest latched one
-            self._sub(String, 'instruction', qos,
-                      lambda msg: self.assembler.set_instruction(msg.data))
+            self._sub(String, 'instruction', qos, lambda msg: inputs.set_instruction(msg.data))
         self._sub(Float64MultiArray, cfg.executor_state_topic, RELIABLE_QOS,
                   self._on_executor_state)
         self._guard = self.create_guard_condition(lambda: self._run('horizon'),
@@ -100,27 +94,22 @@ class PolicyNode(LifecycleNode):
         self._handles += [
             (self.destroy_guard_condition, self._guard),
             (self.destroy_service, self.create_service(Trigger, '~/infer', self._on_service,
-                                                       callback_group=self._infer_group)),
-            (self.destroy_timer, self.create_timer(cfg.diagnostics_period_s, self._report,
-                                                   callback_group=self._io_group))]
-        self.get_logger().info(f'configured: cameras {slots}, joints '
+                                                       callback_group=self._infer_group))]
+        self._start_timers()
+        self.get_logger().info(f'configured: cameras {dict(self.runner.camera_topics)}, joints '
                                f'{list(self.runner.joint_names)}, trigger {cfg.trigger}')
         return SUCCESS
 
     def on_activate(self, state) -> TransitionCallbackReturn:
         """Start triggering inferences and publishing chunks."""
-        if self.cfg.trigger == 'rate':
-            self._rate_timer = self.create_timer(1.0 / self.cfg.trigger_rate_hz, self._on_tick,
-                                                 callback_group=self._infer_group)
         self._active = True
+        self._start_timers()
         return super().on_activate(state)
 
     def on_deactivate(self, state) -> TransitionCallbackReturn:
         """Stop inferring; the executor finishes its chunk and holds."""
         self._active = False
-        if getattr(self, '_rate_timer', None) is not None:
-            self.destroy_timer(self._rate_timer)
-            self._rate_timer = None
+        self._start_timers()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state) -> TransitionCallbackReturn:
@@ -134,69 +123,77 @@ class PolicyNode(LifecycleNode):
         self._release()
         return SUCCESS
 
+    def _apply(self, cfg: PolicyNodeConfig) -> None:
+        """Take a validated parameter change (read by the next configure if unconfigured)."""
+        self.cfg = cfg
+        if self.runner is not None:
+            self.runner.apply(cfg)
+            self._start_timers()
+
+    def _start_timers(self) -> None:
+        """(Re)create the diagnostics timer and, when active in rate mode, the rate timer."""
+        for timer in self._timers.values():
+            self.destroy_timer(timer)
+        self._timers = {}
+        if self.runner is None:
+            return
+        self._timers['diagnostics'] = self.create_timer(
+            self.cfg.diagnostics_period_s, self._report, callback_group=self._io_group)
+        if self._active and self.cfg.trigger == 'rate':
+            self._timers['rate'] = self.create_timer(1.0 / self.cfg.trigger_rate_hz,
+                                                     self._on_tick,
+                                                     callback_group=self._infer_group)
+
     # ---- triggers ----------------------------------------------------------------------------
     def _on_executor_state(self, msg) -> None:
         remaining, newest_t0 = executor_horizon(msg)
-        if self._active and self.trigger.on_horizon(remaining, self._now(), newest_t0):
+        if self._active and self.runner.trigger.on_horizon(remaining, self._now(), newest_t0):
             self._guard.trigger()
 
     def _on_tick(self) -> None:
-        if self._active and self.trigger.on_tick():
+        if self._active and self.runner.trigger.on_tick():
             self._run('rate')
 
     def _on_service(self, request, response):
         if not self._active:
             response.success, response.message = False, 'policy_node is not active'
-        elif not self.trigger.on_request():
+        elif not self.runner.trigger.on_request():
             response.success, response.message = False, 'an inference is already in flight'
         else:
             response.success, response.message = self._run('service')
         return response
 
-    # ---- one inference: assemble, predict, publish -------------------------------------------
+    # ---- one inference: the runtime infers, the node publishes -------------------------------
     def _run(self, source: str) -> tuple[bool, str]:
-        published, text, t0 = False, '', float('-inf')
+        runner = self.runner
+        inference = runner.infer(self._now(), source)
+        published = False
         try:
-            now = self._now()
-            obs = self.assembler.assemble(now, self._decode)
-            start = time.perf_counter()
-            chunk = self.runner.predict(obs)
-            latency = time.perf_counter() - start
-            if self._active:
-                self._chunk_pub.publish(chunk_to_msg(chunk, obs.stamp_ns))
-                self.stats.record_chunk(latency, now - obs.stamp, self._now())
-                published, t0 = True, chunk.t0
-            text = f'{source}: chunk of {chunk.horizon} steps in {1e3 * latency:.0f} ms'
-        except Refusal as refusal:
-            self.stats.record_drop(refusal.cause)
-            text = f'observation refused ({refusal.cause}): {refusal}'
-            if self.throttle.allow(refusal.cause, self._now()):
-                self.get_logger().warning(text)
-        except Exception as exc:  # noqa: BLE001 - a model failure must not kill the node
-            text = f'{type(exc).__name__}: {exc}'
-            self.stats.record_error(text)
-            # Where it was raised, so a model error can be told from bad input at a glance;
-            # the whole traceback at debug level.
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            self.get_logger().error(f'inference failed, no chunk published: {text} (at '
-                                    f'{Path(where.filename).name}:{where.lineno} in '
-                                    f'{where.name})')
-            self.get_logger().debug(''.join(traceback.format_exception(exc)))
+            if inference.chunk is not None and self._active:
+                self._chunk_pub.publish(chunk_to_msg(inference.chunk,
+                                                     inference.observation.stamp_ns))
+                published = True
         finally:
-            self.trigger.finish(published, self._now(), t0)
-        return published, text
+            runner.complete(inference, published, self._now())
+        if inference.level == 'warn':
+            self.get_logger().warning(inference.message)
+        elif inference.level == 'error':
+            self.get_logger().error(inference.message)
+            self.get_logger().debug(inference.detail)
+        return published, inference.message
 
     def _report(self) -> None:
         now = self._now()
+        stats = self.runner.stats
         level, message = 'ok', 'active' if self._active else 'inactive'
-        if self.stats.last_error and self.stats.errors != getattr(self, '_errors_seen', 0):
-            level, message = 'error', f'inference failed: {self.stats.last_error}'
-        self._errors_seen = self.stats.errors
+        if stats.last_error and stats.errors != getattr(self, '_errors_seen', 0):
+            level, message = 'error', f'inference failed: {stats.last_error}'
+        self._errors_seen = stats.errors
         self._diag_pub.publish(diagnostics_msg(self.get_clock().now().to_msg(),
                                                'policy_node: inference', level, message,
-                                               self.stats.values(now)))
+                                               stats.values(now), 'policy'))
         if self._active:
-            self.get_logger().info(self.stats.summary(now))
+            self.get_logger().info(stats.summary(now))
 
     # ---- helpers -----------------------------------------------------------------------------
     def _sub(self, msg_type, topic, qos, callback) -> None:
@@ -207,6 +204,9 @@ class PolicyNode(LifecycleNode):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _release(self) -> None:
+        for timer in self._timers.values():
+            self.destroy_timer(timer)
+        self._timers = {}
         for destroy, handle in self._handles:
             destroy(handle)
         self._handles = []

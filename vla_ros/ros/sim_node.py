@@ -24,7 +24,8 @@ A thin shell around `vla_ros.sim.ArmEnv` (docs/simulation.md has the topic table
 - follows ``/forward_position_controller/commands`` (std_msgs/Float64MultiArray, 7 targets in
   `JOINT_NAMES` order); a wrong length or a NaN is dropped with a throttled warning;
 - ``~/reset`` (std_srvs/Trigger) starts the next episode; ``~/task`` (std_msgs/String, a task
-  name or instruction) sets the task and starts an episode with it.
+  name or instruction) sets the task and starts an episode with it;
+- at every episode start calls the chunk executor's ``~/resync`` (``executor_node``).
 
 Physics runs in real time against the node clock: each joint-state tick advances the simulation
 by the wall time since the last one (at most 0.1 s, so a stall slows the sim rather than making
@@ -44,7 +45,7 @@ from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
 
 from vla_ros.config import SimConfig
-from vla_ros.ros.params import declare_config, run_node
+from vla_ros.ros.params import declare_config, run_node, watch_config
 from vla_ros.ros.qos import RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim import JOINT_NAMES, parse_task, TaskError
 
@@ -76,14 +77,41 @@ class SimNode(Node):
         self.create_subscription(Float64MultiArray, COMMAND_TOPIC, self.on_command, RELIABLE_QOS)
         self.create_subscription(String, '~/task', self.on_task, RELIABLE_QOS)
         self.create_service(Trigger, '~/reset', self.on_reset)
-        executor = cfg.executor_node.strip().rstrip('/')
-        self.executor_clients = ((self.create_client(Trigger, f'{executor}/pause'),
-                                  self.create_client(Trigger, f'{executor}/resume'))
-                                 if executor else None)
+        self.executor_client = None
+        self.connect_executor(cfg.executor_node)
+        self.timers = []
         self.start_episode(self.seed)
-        self.create_timer(1.0 / cfg.joint_state_rate_hz, self.on_physics_tick)
-        self.create_timer(1.0 / cfg.camera_rate_hz, self.on_camera_tick)
+        self.start_timers(cfg)
         self.create_timer(1.0, self.publish_instruction)
+        watch_config(self, SimConfig, lambda: self.cfg, self.apply)
+
+    def connect_executor(self, name: str) -> None:
+        """Use the ``~/resync`` service of the executor node `name` (empty: none)."""
+        if self.executor_client is not None:
+            self.destroy_client(self.executor_client)
+        name = name.strip().rstrip('/')
+        self.executor_client = self.create_client(Trigger, f'{name}/resync') if name else None
+
+    def start_timers(self, cfg: SimConfig) -> None:
+        """(Re)create the physics and camera timers at the configured rates."""
+        for timer in self.timers:
+            self.destroy_timer(timer)
+        self.timers = [self.create_timer(1.0 / cfg.joint_state_rate_hz, self.on_physics_tick),
+                       self.create_timer(1.0 / cfg.camera_rate_hz, self.on_camera_tick)]
+
+    def apply(self, cfg: SimConfig) -> None:
+        """Take a validated parameter change; task and seed take effect at the next episode."""
+        old, self.cfg = self.cfg, cfg
+        self.env.config = cfg
+        if cfg.task != old.task:
+            self.task = cfg.task
+        if cfg.seed != old.seed:
+            self.seed = cfg.seed - 1       # the next episode uses the new seed
+        if (cfg.joint_state_rate_hz, cfg.camera_rate_hz) != (old.joint_state_rate_hz,
+                                                             old.camera_rate_hz):
+            self.start_timers(cfg)
+        if cfg.executor_node != old.executor_node:
+            self.connect_executor(cfg.executor_node)
 
     # ------------------------------------------------------------------ episodes
     def start_episode(self, seed: int) -> None:
@@ -94,6 +122,7 @@ class SimNode(Node):
         self.last_wall = time.monotonic()
         self.get_logger().info(f'episode seed {seed}: "{self.env.instruction}"')
         self.publish_instruction()
+        self.publish_joint_state()
         self.resync_executor()
         # Fresh frames now, so no observation pairs the new joints with the last episode's
         # images for up to a camera period.
@@ -101,20 +130,16 @@ class SimNode(Node):
 
     def resync_executor(self) -> None:
         """
-        Make the chunk executor hold the arm's new start pose (pause, then resume).
+        Make the chunk executor hold the arm's new start pose (its ``~/resync``).
 
         A reset moves the simulated arm home in one step, which no real arm does; the executor
         would otherwise keep commanding the last episode's final targets, dragging the arm back
-        there and showing the policy a start it never saw. The in-process evaluation builds a
-        fresh executor per episode; this is the ROS equivalent.
+        there and showing the policy a start it never saw. The in-process loop calls the same
+        `ExecutorRunner.resync` at every episode start. The joint state of the new pose was
+        published just before, so the executor starts from it.
         """
-        if self.executor_clients is None:
-            return
-        pause, resume = self.executor_clients
-        if not (pause.service_is_ready() and resume.service_is_ready()):
-            return
-        future = pause.call_async(Trigger.Request())
-        future.add_done_callback(lambda _: resume.call_async(Trigger.Request()))
+        if self.executor_client is not None and self.executor_client.service_is_ready():
+            self.executor_client.call_async(Trigger.Request())
 
     def publish_instruction(self) -> None:
         """Publish the current instruction."""
@@ -171,11 +196,15 @@ class SimNode(Node):
         now = time.monotonic()
         self.env.advance(min(now - self.last_wall, MAX_STEP_S))
         self.last_wall = now
+        self.publish_joint_state()
+        self.check_episode_end()
+
+    def publish_joint_state(self) -> None:
+        """Publish the arm's joint positions and velocities, stamped now."""
         msg = JointState(name=list(JOINT_NAMES), position=self.env.joint_positions().tolist(),
                          velocity=self.env.joint_velocities().tolist())
         msg.header.stamp = self.get_clock().now().to_msg()
         self.js_pub.publish(msg)
-        self.check_episode_end()
 
     def on_camera_tick(self) -> None:
         """Render and publish every camera and the success flag."""

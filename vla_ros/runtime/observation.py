@@ -15,30 +15,33 @@
 """
 Observation assembly: the latest camera frames, joint state and instruction -> one input.
 
-The rules the policy node applies before it lets the model see anything:
+The rules applied before the policy sees anything, the same in the policy node and in the
+in-process loop:
 
-* every input has arrived (each camera slot and ``joint_states``);
+* every input has arrived (each camera slot and the joint state);
 * none is older than ``max_obs_age_s`` (nor stamped that far in the future: a clock mismatch);
 * the cameras were stamped at most ``max_sync_skew_s`` apart;
-* every joint of the model's state is in ``joint_states`` (extra joints are ignored).
+* every joint of the policy's state is in the joint state (extra joints are ignored).
 
 A refused observation raises `Refusal` with a short ``cause`` (counted and warned about per
 cause) and a message naming the input. The observation stamp is the joint-state stamp: the
 state is what the actions are relative to, so it is the instant the chunk's step 0 belongs to.
 
-Messages are duck-typed (``header.stamp.sec``/``nanosec``, ``name``, ``position``), so the
-rules are tested on plain objects; storing a message is one assignment, cheap enough for a
-sensor callback, and all conversion happens in `ObservationAssembler.assemble`.
+Inputs are stored with their stamp in integer nanoseconds and an undecoded payload (a ROS image
+message, or an RGB array in simulation); storing is one assignment, cheap enough for a sensor
+callback, and decoding happens in `ObservationAssembler.assemble`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-# Why an observation was refused; the node counts drops per cause.
+from vla_ros.messages.joint_state import JointStateError, positions_by_name
+from vla_ros.policy.interface import Observation
+
+# Why an observation was refused; the runtime counts drops per cause.
 CAUSES = ('missing', 'stale', 'skew', 'missing_joint', 'bad_input')
 
 
@@ -50,80 +53,41 @@ class Refusal(Exception):
         self.cause = cause
 
 
-def stamp_to_s(stamp) -> float:
-    """Convert a ``builtin_interfaces/Time`` (``sec``, ``nanosec``) to seconds."""
-    return float(stamp.sec) + 1e-9 * float(stamp.nanosec)
-
-
-@dataclass(frozen=True)
-class AssembledObservation:
-    """What the policy gets, plus what the node needs to publish the chunk."""
-
-    images: dict[str, np.ndarray]        # slot -> (H, W, 3) uint8 RGB
-    state: np.ndarray                    # (J,) positions in the model's joint order
-    instruction: str
-    stamp: float                         # joint-state stamp [s]
-    joint_order: tuple[str, ...]         # every joint name of joint_states, in its order
-    age_s: float                         # age of the oldest input at assembly [s]
-    # The joint-state stamp as integer ns: a float at 1.8e9 s is only good to ~0.2 us, and the
-    # chunk must carry the observation's stamp exactly so it can be matched to its inputs.
-    stamp_ns: int | None = None
-
-
-class JointMap:
-    """Pick the model's joints, by name, out of a ``sensor_msgs/JointState``."""
-
-    def __init__(self, joint_names: Sequence[str]):
-        self.joint_names = tuple(joint_names)
-        if len(set(self.joint_names)) != len(self.joint_names):
-            raise ValueError(f'joint names repeat: {list(self.joint_names)}')
-
-    def state(self, names: Sequence[str], positions: Sequence[float]) -> np.ndarray:
-        """Return the positions of `joint_names`, in that order; raise `Refusal` if one lacks."""
-        names = list(names)
-        if len(positions) != len(names):
-            raise Refusal('bad_input', f'joint_states has {len(names)} names but '
-                                       f'{len(positions)} positions')
-        index = {name: i for i, name in enumerate(names)}
-        missing = [n for n in self.joint_names if n not in index]
-        if missing:
-            raise Refusal('missing_joint', f'joint_states lacks joint {missing[0]!r} '
-                                           f'(has {names})')
-        state = np.array([positions[index[n]] for n in self.joint_names], dtype=np.float64)
-        if not np.isfinite(state).all():
-            raise Refusal('bad_input', 'joint_states has a NaN or inf position')
-        return state
-
-
 class ObservationAssembler:
-    """Keep the latest message per input; assemble them into one observation on demand."""
+    """Keep the latest input of each kind; assemble them into one observation on demand."""
 
     def __init__(self, camera_slots: Sequence[str], joint_names: Sequence[str],
                  max_obs_age_s: float, max_sync_skew_s: float, instruction: str = ''):
         self.camera_slots = tuple(camera_slots)
-        self.joints = JointMap(joint_names)
+        self.joint_names = tuple(joint_names)
+        if len(set(self.joint_names)) != len(self.joint_names):
+            raise ValueError(f'joint names repeat: {list(self.joint_names)}')
         self.max_obs_age_s = max_obs_age_s
         self.max_sync_skew_s = max_sync_skew_s
         self.instruction = instruction
-        self._images: dict[str, Any] = {}
-        self._joint_state: Any = None
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every stored input (after a reset of the world they describe)."""
+        self._images: dict[str, tuple[int, Any]] = {}
+        self._joint_state: tuple[int, Sequence[str], Sequence[float]] | None = None
 
     # Storing is a dict or attribute assignment: atomic under the GIL, safe from any thread.
-    def set_image(self, slot: str, msg) -> None:
-        """Store the latest frame of camera `slot`."""
-        self._images[slot] = msg
+    def set_image(self, slot: str, stamp_ns: int, payload: Any) -> None:
+        """Store the latest frame of camera `slot` (decoded only when assembled)."""
+        self._images[slot] = (stamp_ns, payload)
 
-    def set_joint_state(self, msg) -> None:
-        """Store the latest ``sensor_msgs/JointState``."""
-        self._joint_state = msg
+    def set_joint_state(self, stamp_ns: int, names: Sequence[str],
+                        positions: Sequence[float]) -> None:
+        """Store the latest joint state: names and positions in the robot's order."""
+        self._joint_state = (stamp_ns, names, positions)
 
     def set_instruction(self, text: str) -> None:
-        """Replace the instruction (from the topic)."""
+        """Replace the instruction."""
         self.instruction = text
 
-    def assemble(self, now_s: float,
-                 decode: Callable[[Any], np.ndarray]) -> AssembledObservation:
-        """Check the rules at time `now_s`; decode the frames with `decode` (msg -> RGB)."""
+    def assemble(self, now_s: float, decode: Callable[[Any], np.ndarray]) -> Observation:
+        """Check the rules at time `now_s`; decode the frames with `decode` (payload -> RGB)."""
         joint_state = self._joint_state
         images = dict(self._images)
         if joint_state is None:
@@ -131,9 +95,9 @@ class ObservationAssembler:
         for slot in self.camera_slots:
             if slot not in images:
                 raise Refusal('missing', f'no image received yet for camera {slot!r}')
-        stamps = {f'camera {slot!r}': stamp_to_s(images[slot].header.stamp)
-                  for slot in self.camera_slots}
-        stamp = stamp_to_s(joint_state.header.stamp)
+        stamps = {f'camera {slot!r}': 1e-9 * images[slot][0] for slot in self.camera_slots}
+        stamp_ns, names, positions = joint_state
+        stamp = 1e-9 * stamp_ns
         age_s = 0.0
         for name, t in [('joint_states', stamp)] + list(stamps.items()):
             age = now_s - t
@@ -148,17 +112,18 @@ class ObservationAssembler:
             last = max(stamps, key=stamps.get)
             raise Refusal('skew', f'{first} and {last} are stamped {skew:.3f} s apart: '
                                   f'max_sync_skew_s={self.max_sync_skew_s:g}')
-        state = self.joints.state(joint_state.name, joint_state.position)
+        try:
+            state = positions_by_name(names, positions, self.joint_names)
+        except JointStateError as exc:
+            raise Refusal(exc.kind, str(exc)) from None
         rgb = {}
         for slot in self.camera_slots:
             try:
-                rgb[slot] = decode(images[slot])
+                rgb[slot] = decode(images[slot][1])
             except ValueError as exc:
                 raise Refusal('bad_input', f'camera {slot!r}: {exc}') from None
-        js_stamp = joint_state.header.stamp
-        stamp_ns = int(js_stamp.sec) * 10**9 + int(js_stamp.nanosec)
-        return AssembledObservation(rgb, state, self.instruction, stamp,
-                                    tuple(joint_state.name), age_s, stamp_ns)
+        return Observation(rgb, state, self.instruction, stamp, int(stamp_ns),
+                           tuple(names), age_s)
 
 
 class WarningThrottle:

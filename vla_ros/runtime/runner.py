@@ -13,53 +13,76 @@
 # limitations under the License.
 
 """
-The policy as the policy node uses it: load, warm up, observation -> the robot's chunk.
+The policy side of the runtime: latest inputs -> trigger -> inference -> chunk, without ROS.
 
-Kept apart from the node so the load rules (default checkpoint, joint names and action mode
-from the parameters, warm-up) and the post-processing (the chunk anchored at the observation
-stamp, in the robot's joint order) are tested without ROS.
+`PolicyRunner` owns everything the policy node decides: the observation rules
+(`ObservationAssembler`), when to infer (`InferenceTrigger`), the inference itself, the chunk in
+the robot's joint order anchored at the observation stamp, and the running numbers
+(`InferenceStats`). The node feeds it messages and publishes what `infer` returns; the
+in-process loop (`vla_ros.evaluation.rollout`) feeds it the simulator's sensors on sim time
+and hands the chunk to the executor after the inference delay. One inference is in flight at a
+time: a trigger claims the slot, `complete` releases it.
 """
 
 from __future__ import annotations
 
-import gc
+from dataclasses import dataclass, replace
+from pathlib import Path
 import time
-from typing import Callable
-
-import numpy as np
+import traceback
+from typing import Any, Callable
 
 from vla_ros.control.action_chunk import ActionChunk, ChunkError
-from vla_ros.observation import AssembledObservation
-from vla_ros.trajectory_conversion import robot_order
+from vla_ros.messages.trajectory import robot_order
+from vla_ros.policy.interface import Observation, VLAPolicy
+from vla_ros.runtime.observation import ObservationAssembler, Refusal, slot_mapping
+from vla_ros.runtime.observation import WarningThrottle
+from vla_ros.runtime.stats import InferenceStats
+from vla_ros.runtime.trigger import InferenceTrigger
 
-WARMUP_IMAGE_SIZE = 224   # any size works: the policy resizes; this is SmolVLA's own
+
+@dataclass
+class Inference:
+    """The outcome of one inference attempt."""
+
+    source: str                             # horizon, rate, service, ...
+    chunk: ActionChunk | None = None        # robot joint order; None: refused or failed
+    observation: Observation | None = None
+    latency_s: float = 0.0                  # policy time [s]
+    message: str = ''                       # one line for the log
+    level: str = 'info'                     # log level of `message`: info, warn, error
+    detail: str = ''                        # traceback, for debug logging
+
+
+def identity(payload: Any) -> Any:
+    """Decode nothing: the payload already is an RGB array (simulation)."""
+    return payload
 
 
 class PolicyRunner:
-    """A loaded `vla_ros.policy.Policy` whose spec is already in the robot's joint names."""
+    """A loaded `VLAPolicy` and the rules that decide when and on what it runs."""
 
-    def __init__(self, policy):
+    def __init__(self, policy: VLAPolicy, cfg, decode: Callable[[Any], Any] = identity):
+        """Wire `policy` with a `PolicyNodeConfig`; `decode` turns a stored frame into RGB."""
         self.policy = policy
-
-    @property
-    def camera_names(self) -> tuple[str, ...]:
-        """Return the model's camera slots, in its order."""
-        return tuple(self.policy.spec.camera_names)
-
-    @property
-    def joint_names(self) -> tuple[str, ...]:
-        """Return the action joints (robot names), in the model's order."""
-        return tuple(self.policy.spec.joint_names)
-
-    @property
-    def state_names(self) -> tuple[str, ...]:
-        """Return the joints whose positions form the state vector, in the model's order."""
-        return tuple(self.policy.spec.states)
+        self.cfg = cfg
+        self.decode = decode
+        self.camera_topics = slot_mapping(cfg.camera_topics, cfg.camera_slots,
+                                          policy.camera_names)
+        self.inputs = ObservationAssembler(self.camera_topics.values(), policy.state_names,
+                                           cfg.max_obs_age_s, cfg.max_sync_skew_s,
+                                           cfg.instruction)
+        self.trigger = InferenceTrigger(cfg.trigger, cfg.trigger_horizon_s, cfg.horizon_rearm_s)
+        self.stats = InferenceStats()
+        self.throttle = WarningThrottle(cfg.warn_period_s)
+        if cfg.num_steps:
+            policy.set_num_steps(cfg.num_steps)
 
     @classmethod
-    def load(cls, cfg, log: Callable[[str], None] = lambda text: None) -> 'PolicyRunner':
+    def load(cls, cfg, decode: Callable[[Any], Any] = identity,
+             log: Callable[[str], None] = lambda text: None) -> 'PolicyRunner':
         """Load ``cfg.checkpoint_path`` (empty: the shipped demo policy); warm up if asked."""
-        from vla_ros.policy import Policy
+        from vla_ros.policy.registry import load_policy
 
         path = cfg.checkpoint_path or str(default_checkpoint())
         overrides = {}
@@ -67,57 +90,123 @@ class PolicyRunner:
             overrides['joint_names'] = tuple(cfg.joint_names)
         if cfg.action_mode:
             overrides['action_mode'] = cfg.action_mode
-        policy = Policy.from_pretrained(path, device=cfg.device, dtype=cfg.dtype, **overrides)
-        if cfg.num_steps:
-            policy.model.config.num_steps = cfg.num_steps
-        runner = cls(policy)
-        log(f'loaded {path} on {cfg.device} ({cfg.dtype}): cameras {list(runner.camera_names)}'
-            f', joints {list(runner.joint_names)}, {policy.spec.action_mode} actions')
+        policy = load_policy(path, device=cfg.device, dtype=cfg.dtype, **overrides)
+        runner = cls(policy, cfg, decode)
+        log(f'loaded {path} ({policy.format_name}) on {cfg.device} ({cfg.dtype}): cameras '
+            f'{list(policy.camera_names)}, joints {list(policy.joint_names)}')
         if cfg.warmup:
-            log(f'warm-up inference took {runner.warm_up(cfg.instruction):.2f} s')
+            log(f'warm-up inference took {policy.warm_up(cfg.instruction):.2f} s')
         return runner
 
-    def warm_up(self, instruction: str = '') -> float:
-        """Run one inference on blank inputs (allocates, fills caches); return seconds."""
-        size = WARMUP_IMAGE_SIZE
-        obs = AssembledObservation(
-            images={c: np.zeros((size, size, 3), np.uint8) for c in self.camera_names},
-            state=np.zeros(len(self.state_names)), instruction=instruction or 'warm up',
-            stamp=0.0, joint_order=self.joint_names, age_s=0.0)
-        start = time.perf_counter()
-        self.predict(obs)
-        return time.perf_counter() - start
+    @property
+    def camera_names(self) -> tuple[str, ...]:
+        """Return the model's camera slots, in its order."""
+        return tuple(self.policy.camera_names)
 
-    def predict(self, obs: AssembledObservation) -> ActionChunk:
+    @property
+    def joint_names(self) -> tuple[str, ...]:
+        """Return the action joints (robot names), in the model's order."""
+        return tuple(self.policy.joint_names)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """Return the joints whose positions form the state vector, in the model's order."""
+        return tuple(self.policy.state_names)
+
+    # ---- configuration at run time -----------------------------------------------------------
+    def apply(self, cfg) -> None:
+        """Take a validated new `PolicyNodeConfig` whose read-only fields are unchanged."""
+        self.inputs.max_obs_age_s = cfg.max_obs_age_s
+        self.inputs.max_sync_skew_s = cfg.max_sync_skew_s
+        if cfg.instruction != self.cfg.instruction:
+            self.inputs.set_instruction(cfg.instruction)
+        self.trigger.mode = cfg.trigger
+        self.trigger.trigger_horizon_s = cfg.trigger_horizon_s
+        self.trigger.rearm_s = cfg.horizon_rearm_s
+        self.throttle.period_s = cfg.warn_period_s
+        if cfg.num_steps != self.cfg.num_steps and cfg.num_steps:
+            self.policy.set_num_steps(cfg.num_steps)
+        self.cfg = cfg
+
+    def reset(self) -> None:
+        """Forget the inputs and the last publish: the world they describe was reset."""
+        self.inputs.clear()
+        self.trigger.reset()
+
+    # ---- one inference -----------------------------------------------------------------------
+    def infer(self, now_s: float, source: str, **policy_kwargs: Any) -> Inference:
+        """
+        Assemble the observation at `now_s` and run the policy on it; never raises.
+
+        A refused observation is counted per cause (`Inference.message` is set only when the
+        throttle lets a warning through); a failed inference is counted with its message, and
+        where it was raised. The caller publishes ``chunk`` and then calls `complete`.
+        """
+        result = Inference(source)
+        try:
+            obs = self.inputs.assemble(now_s, self.decode)
+            result.observation = obs
+            start = time.perf_counter()
+            result.chunk = self.predict(obs, **policy_kwargs)
+            result.latency_s = time.perf_counter() - start
+            result.message = (f'{source}: chunk of {result.chunk.horizon} steps in '
+                              f'{1e3 * result.latency_s:.0f} ms')
+        except Refusal as refusal:
+            self.stats.record_drop(refusal.cause)
+            text = f'observation refused ({refusal.cause}): {refusal}'
+            if self.throttle.allow(refusal.cause, now_s):
+                result.message, result.level = text, 'warn'
+        except Exception as exc:  # noqa: BLE001 - a model failure must not stop the runtime
+            text = f'{type(exc).__name__}: {exc}'
+            self.stats.record_error(text)
+            # Where it was raised, so a model error can be told from bad input at a glance.
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            result.message = (f'inference failed, no chunk published: {text} (at '
+                              f'{Path(where.filename).name}:{where.lineno} in {where.name})')
+            result.level = 'error'
+            result.detail = ''.join(traceback.format_exception(exc))
+            result.chunk = None
+        return result
+
+    def complete(self, inference: Inference, published: bool, now_s: float,
+                 latency_s: float | None = None) -> None:
+        """
+        Release the inference slot; count a published chunk.
+
+        `latency_s` replaces the measured policy time where the caller models another (the
+        in-process loop's fixed delay).
+        """
+        t0 = float('-inf')
+        if published and inference.chunk is not None:
+            latency = inference.latency_s if latency_s is None else latency_s
+            self.stats.record_chunk(latency, now_s - inference.observation.stamp - latency,
+                                    now_s)
+            t0 = inference.chunk.t0
+        self.trigger.finish(published and inference.chunk is not None, now_s, t0)
+
+    def predict(self, obs: Observation, **policy_kwargs: Any) -> ActionChunk:
         """
         Return the chunk for `obs` in the robot's joint order, step 0 at ``obs.stamp``.
 
         Raises whatever the model raises (out of memory, ...) and `ChunkError` for an output
-        of the wrong shape or with NaN.
+        of the wrong joints or with NaN; `infer` is the variant that never raises.
         """
-        from vla_ros.policy import Observation
-
-        chunk = self.policy.predict_chunk(Observation(
-            images=obs.images, state=obs.state, instruction=obs.instruction, stamp=obs.stamp))
+        chunk = self.policy.predict_chunk(obs, **policy_kwargs)
         if tuple(chunk.joint_names) != self.joint_names:
             raise ChunkError(f'the model returned joints {list(chunk.joint_names)}, expected '
                              f'{list(self.joint_names)}')
-        chunk = ActionChunk(chunk.joint_names, obs.stamp, chunk.dt, chunk.positions,
-                            chunk.velocities)
-        return robot_order(chunk, obs.joint_order)
+        chunk = replace(chunk, t0=obs.stamp)
+        return robot_order(chunk, obs.joint_order) if obs.joint_order else chunk
 
     def close(self) -> None:
         """Drop the model and give its accelerator memory back."""
-        device = str(getattr(self.policy, 'device', 'cpu'))
+        if self.policy is not None:
+            self.policy.close()
         self.policy = None
-        gc.collect()
-        if device.startswith('cuda'):
-            import torch
-            torch.cuda.empty_cache()
 
 
-def default_checkpoint():
+def default_checkpoint() -> Path:
     """Return the demo policy's directory (the repository's models/ or the installed share)."""
-    from vla_ros.evaluation.evaluate import find_shipped_model
+    from vla_ros.policy.registry import find_shipped_model
 
     return find_shipped_model()

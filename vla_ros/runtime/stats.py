@@ -26,7 +26,7 @@ import threading
 
 import numpy as np
 
-from vla_ros.observation import CAUSES
+from vla_ros.runtime.observation import CAUSES
 
 
 class InferenceStats:

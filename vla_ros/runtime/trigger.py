@@ -88,6 +88,12 @@ class InferenceTrigger:
                 self._published_at = now_s
                 self._published_t0 = t0
 
+    def reset(self) -> None:
+        """Forget the last publish (the world was reset); an inference in flight stays claimed."""
+        with self._lock:
+            self._published_at = None
+            self._published_t0 = float('-inf')
+
     def _claim(self, ok: bool) -> bool:
         if ok:
             self.busy = True

@@ -22,28 +22,18 @@ chunk executor calls both at its control rate; the ROS node calls them against t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 
 from vla_ros.config import SimConfig
+from vla_ros.policy.interface import Observation
 from vla_ros.sim.robot import HOME_POSITIONS, JOINT_LIMITS, JOINT_NAMES, SCENE_XML
 from vla_ros.sim.tasks import (COLORS, CUBE_HALF_SIZE_M, Episode, parse_task, sample_layout,
                                task_achieved, TASKS)
 
 _SUCCESS_CHECK_PERIOD_S = 0.01
 """Success is evaluated this often while advancing: short touches still count."""
-
-
-@dataclass
-class Observation:
-    """What a policy sees at one instant."""
-
-    images: dict    # camera name -> uint8 (H, W, 3); empty when not rendered
-    state: np.ndarray   # (7,) float64 joint positions, `JOINT_NAMES` order [rad, m]
-    instruction: str
-    time: float     # simulation time [s]
 
 
 class ArmEnv:
@@ -184,7 +174,7 @@ class ArmEnv:
         """Return the current observation; ``render=False`` skips the cameras (no images)."""
         images = self.render() if render else {}
         return Observation(images=images, state=self.joint_positions(),
-                           instruction=self.episode.instruction, time=self.time)
+                           instruction=self.episode.instruction, stamp=self.time)
 
     def render(self) -> dict:
         """Render every configured camera: ``{name: uint8 (H, W, 3)}``."""

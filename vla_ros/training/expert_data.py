@@ -16,7 +16,7 @@
 Demonstrations for training: recorded from the scripted expert, or read from a dataset.
 
 Either way every frame ends up as an `EpisodeArrays` with images already at the model's input
-size (resized by `vla_ros.preprocessing`, the policy's own code, then stored as uint8), so the
+size (resized by `vla_ros.policy.preprocessing`, the policy's own code, then stored as uint8), so the
 whole training set fits in memory and a batch needs no resizing.
 """
 
@@ -36,7 +36,7 @@ def to_model_uint8(images: np.ndarray, height: int, width: int) -> np.ndarray:
     """uint8 (T, H, W, 3) -> uint8 (T, height, width, 3) as the policy would resize them."""
     import torch
 
-    from vla_ros.preprocessing import to_model_pixels
+    from vla_ros.policy.preprocessing import to_model_pixels
 
     out = []
     for start in range(0, len(images), 256):
