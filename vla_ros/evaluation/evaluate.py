@@ -55,7 +55,7 @@ def sim_executor_config(exec_cfg):
 
 
 def in_process_runner(policy, node_cfg):
-    """A `PolicyRunner` for the in-process loop: the sim's camera names are its "topics"."""
+    """Return a `PolicyRunner` for the in-process loop: camera names stand in for topics."""
     from vla_ros.runtime.runner import PolicyRunner
 
     return PolicyRunner(policy, replace(node_cfg, camera_topics=tuple(policy.camera_names),

@@ -13,8 +13,7 @@
 # limitations under the License.
 
 """
-The inference runtime, without ROS: what the policy and executor nodes and the in-process loop
-share.
+The inference runtime without ROS: what the nodes and the in-process loop share.
 
 ``observation``: the latest inputs and the rules an observation must pass; ``trigger``: when
 to infer; ``stats``: latency, ages, drops, errors; ``runner``: `PolicyRunner`, the policy

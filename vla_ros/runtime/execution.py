@@ -55,7 +55,7 @@ class ExecutorRunner:
 
     @property
     def state(self) -> str:
-        """Return the executor state (one of `STATES`)."""
+        """Return the executor's state name (one of `STATES`)."""
         return 'waiting' if self.core is None else self.core.state
 
     # ---- inputs ------------------------------------------------------------------------------

@@ -16,8 +16,8 @@
 Demonstrations for training: recorded from the scripted expert, or read from a dataset.
 
 Either way every frame ends up as an `EpisodeArrays` with images already at the model's input
-size (resized by `vla_ros.policy.preprocessing`, the policy's own code, then stored as uint8), so the
-whole training set fits in memory and a batch needs no resizing.
+size (resized by `vla_ros.policy.preprocessing`, the policy's own code, then stored as uint8),
+so the whole training set fits in memory and a batch needs no resizing.
 """
 
 from __future__ import annotations
