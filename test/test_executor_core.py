@@ -14,6 +14,7 @@
 
 """Chunk executor core: interpolation, blending, limits, URDF, messages and the executor."""
 
+import dataclasses
 from types import SimpleNamespace as NS  # noqa: N814 - short, like a message type
 
 import numpy as np
@@ -22,12 +23,14 @@ import pytest
 from vla_ros.config import ConfigError, ExecutorConfig
 from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.control.blending import new_chunk_weight
-from vla_ros.control.executor import ChunkExecutor, resolve_limits, STATE_FIELDS, STATES
+from vla_ros.control.executor import ChunkExecutor, CLOCK_JUMP_S, resolve_limits
+from vla_ros.control.executor import STATE_FIELDS, STATES
 from vla_ros.control.interpolation import PiecewisePolynomial
-from vla_ros.control.limits import CommandLimiter, JointLimits
-from vla_ros.control.messages import chunk_from_trajectory, joint_state_positions
-from vla_ros.control.messages import MalformedChunk
+from vla_ros.control.limits import braking_speed, CommandLimiter, JointLimits
 from vla_ros.control.urdf_limits import read_urdf_limits, UrdfError
+from vla_ros.messages.joint_state import joint_state_positions
+from vla_ros.messages.trajectory import chunk_from_trajectory
+from vla_ros.messages.trajectory import MalformedChunk
 
 RATE = 500.0
 T = 1.0 / RATE
@@ -439,13 +442,18 @@ def test_pause_stops_at_stop_deceleration_ignores_chunks_and_resumes_at_measured
     assert (ex.tick(0.6).positions == held).all()
     measured = held + 0.01
     assert ex.resume(measured)
-    assert ex.tick(0.602).positions.tolist() == measured.tolist()
+    # The command moves to the measured state within the limits, then holds it exactly.
+    ramp = run(ex, 0.602, 0.8)
+    assert ramp[0].state == 'resuming' and ramp[-1].state == 'holding'
+    q, w = stack(ramp)
+    assert_within(q, w, p0=held, v0=np.zeros(3))
+    assert q[-1].tolist() == measured.tolist() and (w[-1] == 0).all()
     # A chunk in flight across the pause was planned from the world before it: refused.
-    late = ex.submit(sine_chunk(0.39), 0.6)
+    late = ex.submit(sine_chunk(0.39), 0.8)
     assert not late.accepted and 'before the last pause' in late.reason
     assert ex.rejected['before pause'] == 1
-    assert ex.submit(sine_chunk(0.55), 0.6).accepted
-    q, w = stack(run(ex, 0.604, 1.0))
+    assert ex.submit(sine_chunk(0.75), 0.8).accepted
+    q, w = stack(run(ex, 0.8, 1.2))
     assert_within(q, w, p0=measured, v0=np.zeros(3))
 
 
@@ -455,3 +463,280 @@ def test_state_vector_layout():
     assert len(vec) == len(STATE_FIELDS)
     assert STATES[int(vec[STATE_FIELDS.index('state_code')])] == 'tracking'
     assert vec[STATE_FIELDS.index('remaining_s')] == pytest.approx(0.18)
+
+
+# ------------------------------------------------------------------ regressions (fuzzing)
+
+C, X, L, A = ActionChunk, ChunkExecutor, JointLimits, ('a',)
+inf = np.inf
+
+
+def ticks(ex, t_from, n, rate=100.0, measured=None):
+    return [ex.tick(t_from + k / rate, measured) for k in range(n)]
+
+
+def assert_sequence_within(cmds, limits, rate, p0, v0):
+    """Commands (after p0, v0) within the limits at the nominal period."""
+    p = np.array([p0] + [c.positions for c in cmds])
+    v = np.array([v0] + [c.velocities for c in cmds])
+    period = 1.0 / rate
+    assert np.isfinite(p).all() and np.isfinite(v).all()
+    assert (p >= limits.lower - 1e-12).all() and (p <= limits.upper + 1e-12).all()
+    assert (np.abs(np.diff(p, axis=0)) <= limits.max_velocity * period + 1e-12).all()
+    assert (np.abs(np.diff(v, axis=0)) <= limits.max_acceleration * period + 1e-9).all()
+    return p, v
+
+
+def test_bug1_continuous_joint_beside_a_bounded_one_commands_no_nan():
+    ex = X(('w', 'e'), L([-inf, -2], [inf, 2], [1, 1], [4, 4]), 100)
+    ex.submit(C(('w', 'e'), 0, .1, np.full((10, 2), .5)), 0)
+    ex.tick(0, [0, 0])
+    assert ex.tick(.01).positions == pytest.approx([.0004, .0004])
+    # Root cause: braking for an infinite distance was inf / inf.
+    assert np.isfinite(braking_speed(np.array([inf, 1e300]), np.full(2, .04), np.full(2, 5e3),
+                                     100.0)).all()
+    cmds = ticks(ex, .02, 30)
+    ex.pause(.32)                                  # a later stop raised
+    cmds += ticks(ex, .32, 30)
+    assert cmds[-1].state == 'paused'
+    assert_sequence_within(cmds, ex.limiter.limits, 100, [.0004, .0004], [.04, .04])
+
+
+def ramp_then_pause():
+    ex = X(A, L.uniform(1, 1, 4), 100)
+    ex.submit(C(A, 0, .1, np.linspace([0], [2], 20)), 0)
+    for k in range(50):
+        ex.tick(k / 100, [0.])
+    ex.pause(.5)
+    cmd = ex.tick(.51)
+    assert cmd.velocities[0] == pytest.approx(.96)
+    return ex, cmd
+
+
+def test_bug2_resume_while_braking_finishes_the_stop_within_limits():
+    ex, last = ramp_then_pause()
+    ex.resume()
+    cmds = ticks(ex, .52, 40)
+    assert cmds[0].velocities[0] == pytest.approx(.92)     # not 0: still braking
+    assert cmds[0].state == 'stopping' and cmds[-1].state == 'holding'
+    p, v = assert_sequence_within(cmds, ex.limiter.limits, 100, last.positions,
+                                  last.velocities)
+    assert (np.diff(np.abs(v[:, 0])) <= 0).all()
+    assert (p[-5:] == p[-1]).all()
+
+
+def test_bug2_resume_with_a_far_measured_state_ramps_to_it_within_limits():
+    ex, last = ramp_then_pause()
+    ex.resume([1.5])
+    cmds = ticks(ex, .52, 300)
+    states = [c.state for c in cmds]
+    assert states[0] == 'stopping' and 'resuming' in states and states[-1] == 'holding'
+    p, _ = assert_sequence_within(cmds, ex.limiter.limits, 100, last.positions,
+                                  last.velocities)
+    assert p[-1, 0] == 1.5 and p.max() <= 1.5       # arrives, never overshoots
+    # A fresh chunk takes over at once, joined to the command, not to the measured state.
+    ex2, last2 = ramp_then_pause()
+    ex2.resume([1.5])
+    assert ex2.submit(C(A, .52, .1, np.full((10, 1), .2)), .52).accepted
+    cmds = ticks(ex2, .52, 100)
+    assert_sequence_within(cmds, ex2.limiter.limits, 100, last2.positions, last2.velocities)
+
+
+def test_bug3_resume_before_the_first_command_holds_measured_and_takes_a_chunk():
+    ex = X(('a', 'b'), L.uniform(2, 1, 4), 100)
+    ex.submit(C(('a', 'b'), 0, .1, np.zeros((10, 2))), 0)
+    ex.pause(.05)
+    ex.resume([0, 0])
+    assert ex.state == 'holding'                # the command starts where the arm is
+    assert ex.submit(C(('a', 'b'), .1, .1, np.ones((10, 2))), .1).accepted
+    cmds = ticks(ex, .1, 100)
+    assert cmds[0].state == 'tracking'
+    assert_sequence_within(cmds, ex.limiter.limits, 100, [0, 0], [0, 0])
+    # Without a measured state it waits for one, as at start-up.
+    ex = X(('a', 'b'), L.uniform(2, 1, 4), 100)
+    ex.pause(.05)
+    ex.resume()
+    assert ex.state == 'waiting' and ex.tick(.06) is None
+    assert ex.submit(C(('a', 'b'), .1, .1, np.ones((10, 2))), .1).accepted
+    assert ex.tick(.1, [0, 0]).positions.tolist() == [0, 0]
+
+
+def test_bug4_one_segment_plan_ends_on_its_knot():
+    plan = PiecewisePolynomial.through(1., .01, .05, np.array([[0.], [1.]]), 3, np.array([.5]))
+    assert plan.positions_at(1.01) == pytest.approx([1.0])
+    assert plan.evaluate(1.01)[0] == pytest.approx([1.0])
+    assert plan.positions_at(2.0) == pytest.approx([1.0])       # clamped to the end
+    # Seen from outside: a chunk with only its last step ahead, reached on a tick.
+    for interp in ('linear', 'cubic', 'quintic'):
+        ex = X(A, L.uniform(1, 100, 1e5), 100, interpolation=interp)
+        ex.submit(C(A, 0, .05, np.array([[0.], [.1]])), .03)
+        p = [c.positions[0] for c in ticks(ex, .03, 8, measured=[0.])]
+        assert max(p) == pytest.approx(.1) and p[-1] == pytest.approx(.1)
+
+
+def test_bug5_huge_values_are_refused_with_the_rule():
+    ex = started()
+    for value, dt in ((1e305, .02), (-2e6, .02), (.1, 1e-9), (.1, 5e-324)):
+        chunk = sine_chunk(.39, dt=.02)
+        positions = chunk.positions.copy()
+        positions[3, 1] = value
+        got = ex.submit(C(NAMES, chunk.t0, dt, positions), .4)
+        assert not got.accepted
+        assert ('|x| <= 1e+06 required' if value > 1 or value < -1 else 'dt=') in got.reason
+    big = sine_chunk(.39)
+    got = ex.submit(C(NAMES, .39, .02, big.positions, np.full_like(big.positions, 1e300)), .4)
+    assert not got.accepted and got.reason.startswith('velocities up to 1e+300')
+    assert ex.rejected['out of range'] == 5
+    p, v = stack(run(ex, .4, .8))
+    assert np.isfinite(p).all() and np.isfinite(v).all()
+    fresh = make()
+    fresh.submit(sine_chunk(0.0), 0.0)
+    with pytest.raises(ValueError, match=r'measured=.*\|x\| <= 1e\+06'):
+        fresh.tick(0.0, [1e300, 0, 0])
+
+
+def test_bug6_first_command_is_the_measured_state_near_a_bound():
+    ex = X(A, L.uniform(1, 1, 4, -1, 1), 100, interpolation='linear')
+    ex.submit(C(A, 0, .1, np.full((10, 1), 0.)), 0)
+    first = ex.tick(0, [.99])
+    assert first.positions.tolist() == [.99] and first.velocities.tolist() == [0.0]
+    assert_sequence_within(ticks(ex, .01, 50), ex.limiter.limits, 100, [.99], [0.])
+
+
+def test_bug7_backward_clock_jump_stops_forgets_the_old_timeline_and_takes_fresh_chunks():
+    ex = started(max_chunk_age_s=5.0)
+    assert ex.submit(sine_chunk(.35, horizon=100), .4).accepted
+    before = run(ex, .4, .6)
+    # Jitter below the tolerance is not a jump.
+    before.append(ex.tick(.6 - CLOCK_JUMP_S / 2))
+    assert ex.clock_jumps == 0 and before[-1].state == 'tracking'
+    # The clock is set back (a simulation reset): stop within the limits, then hold.
+    after = run(ex, .1, .4)
+    assert ex.clock_jumps == 1 and ex.stats()['clock_jumps'] == 1
+    states = [c.state for c in after]
+    assert states[0] == 'stopping' and states[-1] == 'holding'
+    assert_monotone_stop(after)
+    # A chunk stamped in the new timeline is taken (it was 'out of order' until 2 s).
+    assert ex.submit(sine_chunk(.35), .4).accepted
+    after += run(ex, .4, .8)
+    assert after[-1].state == 'tracking'
+    p, v = stack(before + after)
+    assert_within(p[1:], v[1:], p0=p[0], v0=v[0])
+    # A submit with a time far back is a jump too; its chunk is judged in the new timeline.
+    assert ex.submit(sine_chunk(.01), .02).accepted and ex.clock_jumps == 2
+
+
+@pytest.mark.parametrize('kw, match', [
+    ({'control_rate_hz': 0}, 'control_rate_hz=0: must be finite and > 0'),
+    ({'control_rate_hz': float('nan')}, 'control_rate_hz=nan'),
+    ({'stop_deceleration': 0}, r'stop_deceleration=\[0.0, 0.0, 0.0\]: every value must be'),
+    ({'stop_deceleration': [1, 2]}, 'stop_deceleration=.*one per joint'),
+    ({'crossfade_s': -1}, 'crossfade_s=-1: must be finite and >= 0'),
+    ({'old_chunk_weight': 2}, r'old_chunk_weight=2: must be finite and in \[0, 1\]'),
+    ({'max_chunk_age_s': 0}, 'max_chunk_age_s=0: must be finite and > 0'),
+    ({'max_future_stamp_s': -1}, 'max_future_stamp_s=-1: must be finite and >= 0'),
+    ({'blend_mode': 'mix'}, "blend_mode='mix': must be one of"),
+    ({'joint_names': ('a', 'a', 'b')}, 'joint_names=.*unique'),
+])
+def test_bug8_constructor_validates_like_the_config(kw, match):
+    args = {'joint_names': NAMES, 'limits': LIMITS, 'control_rate_hz': 100.0, **kw}
+    with pytest.raises(ValueError, match=match):
+        X(args.pop('joint_names'), args.pop('limits'), args.pop('control_rate_hz'), **args)
+
+
+def test_bug8_resume_refuses_nan_and_commands_are_not_internal_state():
+    ex = started()
+    ex.pause(.4)
+    run(ex, .4, .6)
+    with pytest.raises(ValueError, match=r'measured=\[nan, 0'):
+        ex.resume([np.nan, 0, 0])
+    assert ex.state == 'paused' and ex.resume()
+    cmd = ex.tick(.6)
+    held = cmd.positions.copy()
+    cmd.positions[:] = 9.0                       # the caller owns what it got
+    cmd.velocities[:] = 9.0
+    assert ex.tick(.602).positions.tolist() == held.tolist()
+    assert ex.submit(sine_chunk(.59), .604).accepted
+    moving = ex.tick(.606)
+    moving.positions[:] = 9.0
+    assert np.abs(ex.tick(.608).positions - held).max() < .01
+
+
+# ------------------------------------------------------------------ reconfigure
+
+
+def cfg1(**kw):
+    base = {'joint_names': ('a',), 'control_rate_hz': 100.0, 'max_velocity': (2.0,),
+            'max_acceleration': (4.0,), 'interpolation': 'linear', 'max_chunk_age_s': 5.0}
+    base.update(kw)
+    return ExecutorConfig(**base)
+
+
+def cruising(cfg):
+    """Return an executor moving at 1 rad/s along a ramp at t = 0.99 s, and its last command."""
+    ex = X.from_config(cfg)
+    ex.submit(C(A, 0, .1, np.linspace([0], [4], 41)), 0)
+    cmds = ticks(ex, 0, 100, measured=[0.])
+    return ex, cmds[-1]
+
+
+def test_reconfigure_applies_everything_in_place():
+    cfg = cfg1()
+    ex, last = cruising(cfg)
+    counts = dict(ex.limiter.counts)
+    new = dataclasses.replace(cfg, control_rate_hz=250.0, blend_mode='replace',
+                              crossfade_s=.1, old_chunk_weight=.5, interpolation='quintic',
+                              max_chunk_age_s=2.0, max_future_stamp_s=.2,
+                              stop_deceleration=(8.0,), max_acceleration=(6.0,))
+    ex.reconfigure(new)
+    assert (ex.period, ex.blend_mode, ex.crossfade_s, ex.old_chunk_weight, ex.interpolation,
+            ex.max_chunk_age_s, ex.max_future_stamp_s) == (
+        1 / 250, 'replace', .1, .5, 'quintic', 2.0, .2)
+    assert ex.stop_deceleration.tolist() == [8.0]
+    assert ex.limiter.limits.max_acceleration.tolist() == [6.0]
+    assert ex.limiter.counts == counts and ex.state == 'tracking'
+    cmds = ticks(ex, .99 + 1 / 250, 250, rate=250)
+    assert_sequence_within(cmds, ex.limiter.limits, 250, last.positions, last.velocities)
+    with pytest.raises(ConfigError, match='joint_names=.*must stay'):
+        ex.reconfigure(dataclasses.replace(cfg, joint_names=('b',)))
+
+
+def test_reconfigure_tightened_velocity_slows_down_within_the_acceleration_limit():
+    cfg = cfg1()
+    ex, last = cruising(cfg)
+    assert last.velocities[0] == pytest.approx(1.0)
+    ex.reconfigure(dataclasses.replace(cfg, max_velocity=(.25,)))
+    cmds = ticks(ex, 1.0, 100)
+    v = np.array([last.velocities[0]] + [c.velocities[0] for c in cmds])
+    p = np.array([last.positions[0]] + [c.positions[0] for c in cmds])
+    assert (np.abs(np.diff(v)) <= 4.0 * .01 + 1e-9).all()        # no jump: a_max T
+    assert (np.diff(v) <= 1e-12).all()                           # it only slows down
+    assert np.allclose(np.diff(p) / .01, v[1:])
+    slow = int(np.argmax(v <= .25 + 1e-9))
+    assert slow <= int(np.ceil(.75 / .04)) + 1
+    assert (np.abs(v[slow:]) <= .25 + 1e-9).all()
+
+
+def test_reconfigure_keeps_a_stop_monotone_at_a_new_rate():
+    cfg = cfg1()
+    ex, last = cruising(cfg)
+    ex.pause(1.0)
+    first = ticks(ex, 1.0, 5)
+    ex.reconfigure(dataclasses.replace(cfg, control_rate_hz=500.0, max_acceleration=(2.0,)))
+    rest = ticks(ex, 1.05, 400, rate=500)
+    speed = np.abs([c.velocities[0] for c in first + rest])
+    assert (np.diff(speed) <= 1e-12).all() and rest[-1].state == 'paused'
+    assert (np.abs(np.diff([c.velocities[0] for c in rest])) <= 4.0 / 500 + 1e-9).all()
+
+
+def test_reconfigure_refuses_bounds_the_moving_arm_cannot_stop_inside():
+    cfg = cfg1()
+    ex, last = cruising(cfg)                     # at 0.99 m, 1 m/s, 4 m/s^2: 0.125 m to stop
+    with pytest.raises(ConfigError, match='joint a at 0.99 moving at 1 could not stop inside'):
+        ex.reconfigure(dataclasses.replace(cfg, position_lower=(-5.0,), position_upper=(1.05,)))
+    assert ex.limiter.limits.upper.tolist() == [inf]             # nothing applied
+    ex.reconfigure(dataclasses.replace(cfg, position_lower=(-5.0,), position_upper=(1.5,)))
+    cmds = ticks(ex, 1.0, 200)
+    p, _ = assert_sequence_within(cmds, ex.limiter.limits, 100, last.positions,
+                                  last.velocities)
+    assert p.max() <= 1.5

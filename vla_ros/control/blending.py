@@ -52,8 +52,8 @@ def new_chunk_weight(mode: str, times: np.ndarray, t_switch: float, old_end: flo
         return np.where(times <= old_end, 1.0 - old_chunk_weight, 1.0), zeros
     if mode == 'crossfade':
         window = min(crossfade_s, old_end - t_switch)
-        if window <= 0:
-            return ones, zeros
+        if window <= 0 or (times.size and times.min() - t_switch >= window):
+            return ones, zeros      # over before the first knot (and no 1 / tiny window)
         x = np.clip((times - t_switch) / window, 0.0, 1.0)
         w = x**3 * (10.0 - 15.0 * x + 6.0 * x**2)
         dw = 30.0 * x**2 * (1.0 - x) ** 2 / window

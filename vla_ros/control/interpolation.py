@@ -132,6 +132,10 @@ class PiecewisePolynomial:
     def _locate(self, t: float) -> tuple[int, float]:
         if t < self.t1:
             return 0, max(t - self.t_start, 0.0)
+        if t >= self.end_time:
+            # The end of the last segment, which is the free first one (h0 long, not dt) when
+            # it is the only one.
+            return self.n_seg - 1, self.dt if self.n_seg > 1 else self.t1 - self.t_start
         i = 1 + int((t - self.t1) * self.inv_dt)
         if i >= self.n_seg:
             i = self.n_seg - 1

@@ -34,6 +34,10 @@ from dataclasses import dataclass
 import numpy as np
 
 CLAMP_KINDS = ('position', 'velocity', 'acceleration')
+# Distances from a bound beyond this are "no bound" for braking; with the per-tick constants
+# capped at `_MAX_CONSTANT`, no product in `braking_speed` can overflow.
+FAR_DISTANCE = 1e150
+_MAX_CONSTANT = 1e100
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,12 @@ def braking_speed(distance: np.ndarray, a_t: np.ndarray, k2: np.ndarray, inv_per
     one ``<= aT`` so the next tick may be at rest; n comes from the continuous solution of
     ``a T^2 m (m + 1) / 2 = distance`` (`k2` is ``2 / (a T^2)``). Exact per tick, so a command
     at this speed is at it again, one decrement lower, on the next tick.
+
+    An infinite distance (no bound: a continuous joint beside bounded ones) counts as
+    `FAR_DISTANCE`, whose braking speed is finite but beyond any speed limit: inf / inf would
+    be NaN.
     """
+    distance = np.minimum(distance, FAR_DISTANCE)
     m = np.sqrt(0.25 + distance * k2) - 0.5
     n = np.maximum(np.ceil(m) - 1.0, 0.0)
     return distance * inv_period / (n + 1.0) + a_t * n * 0.5
@@ -104,6 +113,12 @@ class CommandLimiter:
         self.accel = limits.max_acceleration
         self.a_t = self.accel * self.period
         self.k2 = 2.0 / (self.accel * self.period**2)
+        constants = np.r_[self.inv_period, self.a_t, self.k2]
+        if not (np.isfinite(constants).all() and (constants > 0).all()
+                and constants.max() <= _MAX_CONSTANT):
+            raise ValueError(f'max_acceleration={self.accel.tolist()} at a period of '
+                             f'{self.period:g} s: a_max T and 2 / (a_max T^2) must lie in '
+                             f'(0, {_MAX_CONSTANT:g}]')
         # Beyond this distance from a bound, braking for it cannot bind at any legal speed.
         margin = self.v_max**2 / (2 * self.accel) + 2 * self.v_max * self.period
         self.safe_lo, self.safe_hi = self.lower + margin, self.upper - margin
@@ -138,6 +153,17 @@ class CommandLimiter:
             return p_target, np.array(v)   # the target is reachable: follow it exactly
         v_exact = (p_target - p_prev) * self.inv_period
         return self._limited(p_target, v_target, p_prev, v_prev, v_exact)
+
+    def approach(self, p_target: np.ndarray, p_prev: np.ndarray, v_prev: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """
+        Next command towards the fixed `p_target`, to arrive there at rest.
+
+        Unlike `track`, a target within a tick's reach is not taken at whatever speed that
+        needs: the command brakes for it, so it does not overshoot.
+        """
+        return self._limited(p_target, np.zeros_like(p_target), p_prev, v_prev,
+                             (p_target - p_prev) * self.inv_period)
 
     def _limited(self, p_target, v_target, p_prev, v_prev, v_exact):
         gap = p_target - p_prev - v_target * self.period
@@ -184,6 +210,21 @@ class CommandLimiter:
             v = (p - p_prev) * self.inv_period
             hit = True
         return p, v, hit
+
+    def can_stop_inside(self, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """
+        Per joint: whether the command (`p`, `v`) can still stop before the bounds, (J,) bool.
+
+        Within limits, the next speed towards a bound can drop by ``a_max T`` and must then be
+        a braking speed. A joint outside a bound qualifies when it does not move further out.
+        """
+        room_up, room_down = self.upper - p, p - self.lower
+        tol = 1e-9 * (1.0 + np.abs(v))
+        up_ok = np.where(room_up < 0, v <= 0, v - self.a_t <= braking_speed(
+            np.maximum(room_up, 0.0), self.a_t, self.k2, self.inv_period) + tol)
+        down_ok = np.where(room_down < 0, v >= 0, -v - self.a_t <= braking_speed(
+            np.maximum(room_down, 0.0), self.a_t, self.k2, self.inv_period) + tol)
+        return up_ok & down_ok
 
     def stop_step(self, p_prev: np.ndarray, v_prev: np.ndarray, decrement: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:

@@ -32,6 +32,10 @@ from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.control.blending import blend, new_chunk_weight
 from vla_ros.control.interpolation import PiecewisePolynomial
 
+# The first segment of a plan (switch -> first step aimed for) is at least this many chunk
+# steps long.
+MIN_FIRST_SEGMENT = 1e-6
+
 
 def first_future_step(chunk: ActionChunk, t_switch: float) -> int:
     """
@@ -66,7 +70,9 @@ def build_plan(chunk: ActionChunk, t_switch: float, p_start: np.ndarray, v_start
     the blend modes mix the chunk with it where both cover the same time.
     """
     k = first_future_step(chunk, t_switch)
-    if k >= chunk.horizon:
+    if k >= chunk.horizon or chunk.t0 + chunk.dt * k - t_switch < MIN_FIRST_SEGMENT * chunk.dt:
+        # Nothing ahead, or only a last step so close that the segment to it would be steeper
+        # than floating point can express (its coefficients go as 1 / h0^5).
         return None
     times = chunk.t0 + chunk.dt * np.arange(k, chunk.horizon)
     new_p = chunk.positions[k:]
