@@ -75,7 +75,7 @@ def generate_test_description():
                      'warmup:=false', 'trigger:=service')]
     if USE_SIM:
         actions.append(node_process('vla_ros.ros.sim_node', 'sim_node', 'camera_rate_hz:=10.0',
-                                    'executor_node:='))
+                                    "executor_node:=''"))
     return LaunchDescription(actions + [launch_testing.actions.ReadyToTest()]), {}
 
 

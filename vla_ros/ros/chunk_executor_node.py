@@ -63,16 +63,16 @@ class ChunkExecutorNode(Node):
         self.create_service(Trigger, '~/pause', self.on_pause)
         self.create_service(Trigger, '~/resume', self.on_resume)
         self.create_service(Trigger, '~/resync', self.on_resync)
-        self.timers = {}
+        self._rate_timers = {}
         self.start_timers(cfg)
         watch_config(self, ExecutorConfig, lambda: self.cfg, self.apply)
 
     def start_timers(self, cfg: ExecutorConfig) -> None:
         """(Re)create the control, state and diagnostics timers at the configured rates."""
-        for timer in self.timers.values():
+        for timer in self._rate_timers.values():
             self.destroy_timer(timer)
         self.period_s = 1.0 / cfg.control_rate_hz
-        self.timers = {
+        self._rate_timers = {
             'tick': self.create_timer(self.period_s, self.on_tick),
             'state': self.create_timer(1.0 / cfg.state_rate_hz, self.publish_state),
             'diagnostics': self.create_timer(cfg.diagnostics_period_s,

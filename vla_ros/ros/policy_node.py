@@ -58,7 +58,7 @@ class PolicyNode(LifecycleNode):
         self.get_logger().info(f'raw images decoded with {backend}')
         self.runner = None
         self._handles = []
-        self._timers = {}
+        self._owned_timers = {}
         self._active = False
         watch_config(self, PolicyNodeConfig, lambda: self.cfg, self._apply,
                      read_only_active=lambda: self.runner is not None)
@@ -132,17 +132,16 @@ class PolicyNode(LifecycleNode):
 
     def _start_timers(self) -> None:
         """(Re)create the diagnostics timer and, when active in rate mode, the rate timer."""
-        for timer in self._timers.values():
+        for timer in self._owned_timers.values():
             self.destroy_timer(timer)
-        self._timers = {}
+        self._owned_timers = {}
         if self.runner is None:
             return
-        self._timers['diagnostics'] = self.create_timer(
+        self._owned_timers['diagnostics'] = self.create_timer(
             self.cfg.diagnostics_period_s, self._report, callback_group=self._io_group)
         if self._active and self.cfg.trigger == 'rate':
-            self._timers['rate'] = self.create_timer(1.0 / self.cfg.trigger_rate_hz,
-                                                     self._on_tick,
-                                                     callback_group=self._infer_group)
+            self._owned_timers['rate'] = self.create_timer(
+                1.0 / self.cfg.trigger_rate_hz, self._on_tick, callback_group=self._infer_group)
 
     # ---- triggers ----------------------------------------------------------------------------
     def _on_executor_state(self, msg) -> None:
@@ -204,9 +203,9 @@ class PolicyNode(LifecycleNode):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _release(self) -> None:
-        for timer in self._timers.values():
+        for timer in self._owned_timers.values():
             self.destroy_timer(timer)
-        self._timers = {}
+        self._owned_timers = {}
         for destroy, handle in self._handles:
             destroy(handle)
         self._handles = []

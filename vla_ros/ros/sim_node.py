@@ -79,7 +79,7 @@ class SimNode(Node):
         self.create_service(Trigger, '~/reset', self.on_reset)
         self.executor_client = None
         self.connect_executor(cfg.executor_node)
-        self.timers = []
+        self._rate_timers = []
         self.start_episode(self.seed)
         self.start_timers(cfg)
         self.create_timer(1.0, self.publish_instruction)
@@ -94,10 +94,11 @@ class SimNode(Node):
 
     def start_timers(self, cfg: SimConfig) -> None:
         """(Re)create the physics and camera timers at the configured rates."""
-        for timer in self.timers:
+        for timer in self._rate_timers:
             self.destroy_timer(timer)
-        self.timers = [self.create_timer(1.0 / cfg.joint_state_rate_hz, self.on_physics_tick),
-                       self.create_timer(1.0 / cfg.camera_rate_hz, self.on_camera_tick)]
+        self._rate_timers = [
+            self.create_timer(1.0 / cfg.joint_state_rate_hz, self.on_physics_tick),
+            self.create_timer(1.0 / cfg.camera_rate_hz, self.on_camera_tick)]
 
     def apply(self, cfg: SimConfig) -> None:
         """Take a validated parameter change; task and seed take effect at the next episode."""

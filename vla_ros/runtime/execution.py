@@ -144,10 +144,11 @@ class ExecutorRunner:
         return True, 'stopping; chunks ignored until resume'
 
     def resume(self) -> tuple[bool, str]:
-        """Leave a pause, holding the measured state; the next fresh chunk moves the arm."""
+        """Leave a pause: move to the measured state within the limits, then hold it."""
         if self.core is None or not self.core.resume(self.measured()):
             return False, 'not paused'
-        return True, 'holding; the next fresh chunk moves the arm'
+        return True, 'resuming: to the measured state within limits, then holding; the next ' \
+                     'fresh chunk moves the arm'
 
     def resync(self, now: float) -> tuple[bool, str]:
         """
