@@ -740,3 +740,24 @@ def test_reconfigure_refuses_bounds_the_moving_arm_cannot_stop_inside():
     p, _ = assert_sequence_within(cmds, ex.limiter.limits, 100, last.positions,
                                   last.velocities)
     assert p.max() <= 1.5
+
+
+def test_planned_positions_preview_the_plan_and_hold_its_end():
+    ex = ChunkExecutor(('a',), JointLimits.uniform(1, 10.0, 100.0), 100, interpolation='linear',
+                       blend_mode='replace')
+    assert ex.planned_positions([0.0]) is None, 'nothing commanded yet'
+    ex.submit(ActionChunk(('a',), 0.0, 0.1, np.linspace([0.0], [0.9], 10)), 0.0)
+    for k in range(11):
+        ex.tick(k / 100, [0.0])
+    times = np.array([0.2, 0.5, 0.9, 1.5])
+    planned = ex.planned_positions(times)
+    assert planned.shape == (4, 1)
+    np.testing.assert_allclose(planned[:, 0], [0.2, 0.5, 0.9, 0.9], atol=1e-9)
+    # What it previews is what it then commands (no limit binds on this slow ramp).
+    for k in range(11, 51):
+        cmd = ex.tick(k / 100)
+    np.testing.assert_allclose(cmd.positions, ex.planned_positions([0.5])[0], atol=1e-9)
+    ex.pause(0.5)
+    held = ex.tick(0.51).positions
+    assert ex.planned_positions([0.6, 2.0]).tolist() == [held.tolist()] * 2
+

@@ -333,6 +333,26 @@ class ChunkExecutor:
         seconds = max(end - now, 0.0)
         return Horizon(seconds, remaining_steps(chunk, now) if seconds > 0 else 0)
 
+    def planned_positions(self, times) -> np.ndarray | None:
+        """
+        Positions (M, J) the executor plans to command at future `times` if no chunk arrives.
+
+        While tracking, the plan (the blended, interpolated chunk) up to its end, then its end
+        position held, and the hold too once ``max_chunk_age_s`` would stop the arm; in any
+        other state the current command held (a stop in progress ends close to it). The plan
+        is the target before the limiter: where a limit binds, the commands lag it. None
+        before the first command. For real-time chunking (what will execute while the policy
+        thinks) and for a trajectory controller's look-ahead window.
+        """
+        if self._pl is None:
+            return None
+        times = np.asarray(times, dtype=np.float64).reshape(-1)
+        if self._state != 'tracking' or self._plan is None:
+            return np.tile(np.array(self._pl), (len(times), 1))
+        end = min(self._plan.end_time, self._newest.t0 + self.max_chunk_age_s)
+        positions, _ = self._plan.sample(np.minimum(times, end))
+        return positions
+
     def state_vector(self, now: float) -> list[float]:
         """Executor state in `STATE_FIELDS` order, for the policy and for monitoring."""
         horizon = self.remaining_horizon(now)
