@@ -760,4 +760,3 @@ def test_planned_positions_preview_the_plan_and_hold_its_end():
     ex.pause(0.5)
     held = ex.tick(0.51).positions
     assert ex.planned_positions([0.6, 2.0]).tolist() == [held.tolist()] * 2
-
