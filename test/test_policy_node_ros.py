@@ -19,6 +19,7 @@ The node runs in this process on a MultiThreadedExecutor next to a helper node t
 robot (images, joint states, executor state) and listens for chunks and diagnostics.
 """
 
+import math
 import subprocess
 import sys
 import threading
@@ -71,14 +72,15 @@ class Robot:
         n.create_subscription(DiagnosticArray, '/diagnostics', self.diagnostics.append, 10)
         self.infer = n.create_client(Trigger, 'policy_node/infer')
 
-    def publish(self, age_s=0.0, joint_order=('j2', 'extra', 'j0', 'j1')):
+    def publish(self, age_s=0.0, joint_order=('j2', 'extra', 'j0', 'j1'), positions=None):
         stamp = self.node.get_clock().now() - Duration(seconds=age_s)
         for cam, pub in self.images.items():
             msg = Image(encoding='rgb8', height=24, width=32, step=32 * 3 + 4)
             msg.header.stamp = stamp.to_msg()
             msg.data = bytes(24 * (32 * 3 + 4))
             pub.publish(msg)
-        js = JointState(name=list(joint_order), position=[0.1 * i for i in range(4)])
+        js = JointState(name=list(joint_order),
+                        position=positions or [0.1 * i for i in range(4)])
         js.header.stamp = stamp.to_msg()
         self.joints.publish(js)
         return stamp
@@ -136,7 +138,7 @@ def test_service_trigger_publishes_a_chunk_in_robot_order(system):
     configure_and_activate(node)
     time.sleep(0.3)                       # discovery
     stamp = robot.publish()
-    assert wait_for(lambda: node.assembler._joint_state is not None)
+    assert wait_for(lambda: node.runner.inputs._joint_state is not None)
     response = robot.call_infer()
     assert response.success, response.message
     assert wait_for(lambda: robot.chunks)
@@ -156,7 +158,7 @@ def test_horizon_trigger_from_executor_state(system):
     configure_and_activate(node)
     time.sleep(0.3)
     robot.publish()
-    assert wait_for(lambda: node.assembler._joint_state is not None)
+    assert wait_for(lambda: node.runner.inputs._joint_state is not None)
     state = [0.0] * len(STATE_FIELDS)
     state[STATE_FIELDS.index('newest_chunk_t0')] = float('nan')
     robot.state.publish(Float64MultiArray(data=state))
@@ -168,10 +170,10 @@ def test_stale_input_is_refused_and_counted(system):
     configure_and_activate(node)
     time.sleep(0.3)
     robot.publish(age_s=5.0)
-    assert wait_for(lambda: node.assembler._joint_state is not None)
+    assert wait_for(lambda: node.runner.inputs._joint_state is not None)
     response = robot.call_infer()
     assert not response.success and 'stale' in response.message
-    assert node.stats.dropped['stale'] == 1 and not robot.chunks
+    assert node.runner.stats.dropped['stale'] == 1 and not robot.chunks
 
 
 def test_a_model_that_raises_does_not_kill_the_node(system):
@@ -181,11 +183,11 @@ def test_a_model_that_raises_does_not_kill_the_node(system):
     policy = node.runner.policy
     good = policy.predict_chunk
 
-    def boom(obs):
+    def boom(obs, **kwargs):
         raise RuntimeError('CUDA out of memory (simulated)')
     policy.predict_chunk = boom
     robot.publish()
-    assert wait_for(lambda: node.assembler._joint_state is not None)
+    assert wait_for(lambda: node.runner.inputs._joint_state is not None)
     response = robot.call_infer()
     assert not response.success and 'out of memory' in response.message
     assert not robot.chunks
@@ -219,3 +221,25 @@ def test_bad_parameter_exits_non_zero_with_one_line():
     fatal = [line for line in lines if 'FATAL' in line]
     assert len(fatal) == 1, lines
     assert "policy_node.trigger='often': must be one of horizon, rate, service" in fatal[0]
+
+
+def test_nan_and_huge_joint_states_are_refused_or_reported_never_fatal(system):
+    node, robot = system
+    configure_and_activate(node)
+    time.sleep(0.3)
+    robot.publish(positions=[0.0, float('nan'), 0.0, 0.0])     # NaN on an unused joint: fine
+    assert wait_for(lambda: node.runner.inputs._joint_state is not None)
+    assert robot.call_infer().success
+    robot.publish(positions=[float('nan'), 0.0, 0.0, 0.0])     # NaN on j2: refused
+    response = robot.call_infer()
+    assert not response.success and 'bad_input' in response.message
+    robot.publish(positions=[1e305, 0.0, -1e305, 0.0])         # huge: no chunk, node up
+    response = robot.call_infer()
+    if response.success:       # a model may saturate; then every value must be finite
+        assert all(math.isfinite(v) for pt in robot.chunks[-1].points for v in pt.positions)
+    else:
+        assert 'Error' in response.message
+    robot.publish()
+    response = robot.call_infer()
+    assert response.success, response.message
+
