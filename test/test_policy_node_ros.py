@@ -242,4 +242,3 @@ def test_nan_and_huge_joint_states_are_refused_or_reported_never_fatal(system):
     robot.publish()
     response = robot.call_infer()
     assert response.success, response.message
-
