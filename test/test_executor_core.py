@@ -760,3 +760,42 @@ def test_planned_positions_preview_the_plan_and_hold_its_end():
     ex.pause(0.5)
     held = ex.tick(0.51).positions
     assert ex.planned_positions([0.6, 2.0]).tolist() == [held.tolist()] * 2
+
+
+def test_a_chunk_that_continues_the_plan_takes_over_without_a_jump():
+    """Real-time chunking's contract: a new chunk whose frozen prefix is the executor's plan."""
+    obs_t, arrival = 1.3, 1.5          # the policy saw the world at 1.3 s; its chunk lands 0.2 s on
+
+    def run(make_new):
+        ex = ChunkExecutor(('a', 'b'), JointLimits.uniform(2, 1.0, 4.0), 100,
+                           blend_mode='replace')
+        ramp = np.linspace([0.0, 0.0], [1.45, -1.45], 30)           # 0.5 rad/s for 2.9 s
+        ex.submit(ActionChunk(('a', 'b'), 0.0, 0.1, ramp), 0.0)
+        commands = [ex.tick(k / 100, [0.0, 0.0]).positions for k in range(150)]
+        new = make_new(ex.planned_positions(obs_t + 0.1 * np.arange(10)))
+        clamps = ex.limiter.clamped_ticks
+        if new is not None:
+            assert ex.submit(ActionChunk(('a', 'b'), obs_t, 0.1, new), arrival).accepted
+        commands += [ex.tick(k / 100).positions for k in range(150, 200)]
+        return np.array(commands), ex.limiter.clamped_ticks - clamps
+
+    base, _ = run(lambda prev: None)
+
+    def rtc(prev):         # frozen prefix = the plan; then it bends away, gently
+        new = prev.copy()
+        new[2:] += 0.02 * np.arange(8)[:, None] ** 2 * np.array([1.0, 1.0]) / 49
+        return new
+
+    def stale(prev):       # planned from the observed state, blind to the motion since
+        return np.tile(prev[0], (10, 1)) + 0.05 * np.arange(10)[:, None] * [1.0, -1.0]
+
+    continued, clamps = run(rtc)
+    assert clamps == 0, 'no limit had to step in'
+    # Through the frozen prefix the arm does what it would have done without the new chunk.
+    np.testing.assert_allclose(continued[150:152], base[150:152], atol=1e-3)
+    jumped, stale_clamps = run(stale)
+    assert stale_clamps > 0
+    step = np.abs(np.diff(continued, axis=0))[149:155].max()
+    assert step <= np.abs(np.diff(base, axis=0)).max() + 1e-3
+    assert np.abs(np.diff(jumped, axis=0)[149:155] - np.diff(base, axis=0)[149:155]).max() > \
+        10 * np.abs(np.diff(continued, axis=0)[149:155] - np.diff(base, axis=0)[149:155]).max()
