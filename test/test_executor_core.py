@@ -764,7 +764,7 @@ def test_planned_positions_preview_the_plan_and_hold_its_end():
 
 def test_a_chunk_that_continues_the_plan_takes_over_without_a_jump():
     """Real-time chunking's contract: a new chunk whose frozen prefix is the executor's plan."""
-    obs_t, arrival = 1.3, 1.5          # the policy saw the world at 1.3 s; its chunk lands 0.2 s on
+    obs_t, arrival = 1.3, 1.5          # observed at 1.3 s, the chunk lands 0.2 s on
 
     def run(make_new):
         ex = ChunkExecutor(('a', 'b'), JointLimits.uniform(2, 1.0, 4.0), 100,
