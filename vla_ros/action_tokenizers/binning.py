@@ -19,12 +19,15 @@ import os
 import numpy as np
 
 from .decoded import Decoded
-from .normalization import check_chunks, QuantileNormalizer
+from .normalization import (check_action_dim, check_chunks, check_directory, check_integer,
+                            check_token_batch, MAX_HORIZON, QuantileNormalizer)
 from .storage import read_config, write_config
 
 _CONFIG_FILE = 'bin_tokenizer.json'
 _FORMAT = 'vla_ros.action_tokenizers.BinTokenizer'
 _FORMAT_VERSION = 1
+# Far above OpenVLA's 256 bins and any language model's vocabulary; bin centers stay exact.
+_MAX_IDS = 1 << 24
 
 
 class BinTokenizer:
@@ -44,13 +47,16 @@ class BinTokenizer:
     """
 
     def __init__(self, n_bins=256, vocab_size=None):
-        if int(n_bins) != n_bins or n_bins < 2:
-            raise ValueError(f'BinTokenizer.n_bins={n_bins!r}: must be an integer >= 2')
-        if vocab_size is not None and (int(vocab_size) != vocab_size or vocab_size < n_bins):
-            raise ValueError(f'BinTokenizer.vocab_size={vocab_size!r}: must be None or an '
-                             f'integer >= n_bins={n_bins}')
-        self.n_bins = int(n_bins)
-        self.vocab_size = None if vocab_size is None else int(vocab_size)
+        n_bins = check_integer(n_bins, 'BinTokenizer.n_bins', 2, _MAX_IDS)
+        if vocab_size is not None:
+            try:
+                vocab_size = check_integer(vocab_size, 'BinTokenizer.vocab_size', n_bins,
+                                           _MAX_IDS)
+            except ValueError:
+                raise ValueError(f'BinTokenizer.vocab_size={vocab_size!r}: must be None or an '
+                                 f'integer >= n_bins={n_bins} (and <= {_MAX_IDS})') from None
+        self.n_bins = n_bins
+        self.vocab_size = vocab_size
         self.normalizer = None
 
     @property
@@ -84,15 +90,14 @@ class BinTokenizer:
 
         Never raises on sequence content: a sequence of the wrong length, with non-integer
         ids or ids outside this tokenizer's range, is flagged (``valid`` False, actions NaN,
-        ``reasons`` says why). Raises ValueError only for bad ``horizon``/``action_dim``.
+        ``reasons`` says why). Raises ValueError only for a bad ``horizon`` (an integer in
+        [1, MAX_HORIZON]) or ``action_dim``, or ``tokens`` that is not a list of sequences.
         """
         self._require_fitted('decode')
-        if int(horizon) != horizon or horizon < 1:
-            raise ValueError(f'BinTokenizer.decode horizon={horizon!r}: must be an integer >= 1')
-        if action_dim != self.action_dim:
-            raise ValueError(f'BinTokenizer.decode action_dim={action_dim!r}: must equal the '
-                             f'fitted action_dim={self.action_dim}')
-        n_values = int(horizon) * self.action_dim
+        horizon = check_integer(horizon, 'BinTokenizer.decode horizon', 1, MAX_HORIZON)
+        check_action_dim(action_dim, self.action_dim, 'BinTokenizer.decode')
+        check_token_batch(tokens, 'BinTokenizer.decode')
+        n_values = horizon * self.action_dim
         bins = self._decode_well_formed(tokens, n_values)
         if bins is not None:
             reasons = [None] * len(tokens)
@@ -101,14 +106,15 @@ class BinTokenizer:
             reasons = [self._decode_bins(seq, n_values, out) for seq, out in zip(tokens, bins)]
         valid = np.array([reason is None for reason in reasons], dtype=bool)
         centers = -1.0 + (bins + 0.5) * (2.0 / self.n_bins)
-        actions = self.normalizer.unnormalize(centers.reshape(len(tokens), -1, self.action_dim))
+        actions = self.normalizer.unnormalize(
+            centers.reshape(len(tokens), horizon, self.action_dim))
         actions[~valid] = np.nan
         return Decoded(actions=actions, valid=valid, reasons=reasons)
 
     def save(self, directory):
         """Write ``bin_tokenizer.json`` (settings and statistics)."""
         self._require_fitted('save')
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(check_directory(directory, 'BinTokenizer.save'), exist_ok=True)
         write_config(os.path.join(directory, _CONFIG_FILE), _FORMAT, _FORMAT_VERSION, {
             'n_bins': self.n_bins,
             'vocab_size': self.vocab_size,
@@ -117,10 +123,14 @@ class BinTokenizer:
 
     @classmethod
     def load(cls, directory):
-        """Read a tokenizer written by :meth:`save`."""
-        config = read_config(os.path.join(directory, _CONFIG_FILE), _FORMAT, _FORMAT_VERSION)
-        tokenizer = cls(n_bins=config['n_bins'], vocab_size=config['vocab_size'])
-        tokenizer.normalizer = QuantileNormalizer.from_dict(config['normalizer'])
+        """Read a tokenizer written by :meth:`save`; a bad file is a ValueError naming it."""
+        path = os.path.join(check_directory(directory, 'BinTokenizer.load'), _CONFIG_FILE)
+        config = read_config(path, _FORMAT, _FORMAT_VERSION)
+        try:
+            tokenizer = cls(n_bins=config.get('n_bins'), vocab_size=config.get('vocab_size'))
+            tokenizer.normalizer = QuantileNormalizer.from_dict(config.get('normalizer'))
+        except ValueError as err:
+            raise ValueError(f'{path}: {err}') from None
         return tokenizer
 
     def _bin_to_id(self, bins):
@@ -134,10 +144,10 @@ class BinTokenizer:
             return None
         if ids.ndim != 2 or ids.shape != (len(tokens), n_values) or ids.dtype.kind not in 'iu':
             return None
-        bins = self._bin_to_id(ids.astype(np.int64))
-        if bins.size == 0 or bins.min() < 0 or bins.max() >= self.n_bins:
+        low, high = self._id_range()
+        if ids.size == 0 or ids.min() < low or ids.max() > high:
             return None
-        return bins
+        return self._bin_to_id(ids.astype(np.int64))
 
     def _decode_bins(self, seq, n_values, out):
         """Write the bins of one sequence into ``out``; return None or why it is invalid."""
@@ -149,13 +159,18 @@ class BinTokenizer:
             return f'expected {n_values} token ids (horizon * action_dim), got shape {ids.shape}'
         if ids.dtype.kind not in 'iu':
             return f'token ids must be integers, got dtype {ids.dtype}'
-        # The map id <-> bin is its own inverse: bin = vocab_size - 1 - id.
-        bins = self._bin_to_id(ids.astype(np.int64))
-        if bins.min() < 0 or bins.max() >= self.n_bins:
-            low, high = sorted(self._bin_to_id(np.array([0, self.n_bins - 1])).tolist())
+        # Compared before any cast, so that no huge id wraps around into the range.
+        low, high = self._id_range()
+        if ids.min() < low or ids.max() > high:
             return f'token id outside the bin ids {low}..{high}'
-        out[:] = bins
+        # The map id <-> bin is its own inverse: bin = vocab_size - 1 - id.
+        out[:] = self._bin_to_id(ids.astype(np.int64))
         return None
+
+    def _id_range(self):
+        """Lowest and highest token id of a bin."""
+        low, high = sorted(self._bin_to_id(np.array([0, self.n_bins - 1])).tolist())
+        return low, high
 
     def _check_chunks(self, chunks, what, fitted=True):
         return check_chunks(chunks, f'BinTokenizer.{what}', self.action_dim if fitted else None)

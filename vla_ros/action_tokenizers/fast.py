@@ -27,6 +27,7 @@ and reported, and decoding never raises on a malformed sequence: it flags it.
 import itertools
 import json
 import logging
+import numbers
 import os
 import threading
 
@@ -36,7 +37,8 @@ from tokenizers import decoders, models, pre_tokenizers, Tokenizer, trainers
 
 from .byte_level import BYTE_TO_SYMBOL, codes_to_text, SYMBOL_TO_BYTE
 from .decoded import Decoded
-from .normalization import check_chunks, QuantileNormalizer
+from .normalization import (check_action_dim, check_chunks, check_directory, check_integer,
+                            check_token_batch, MAX_HORIZON, QuantileNormalizer)
 from .run_tail import hf_ids, RunTailEncoder
 from .storage import read_config, write_config
 
@@ -48,6 +50,13 @@ _FORMAT = 'vla_ros.action_tokenizers.FastTokenizer'
 _FORMAT_VERSION = 1
 # Code characters must be encodable as UTF-8; the first surrogate code point is not.
 _MAX_CODE_RANGE = 0xD800
+# BPE vocabularies: FAST uses 1024-2048; this only stops a typo reaching the trainer.
+_MAX_VOCAB_SIZE = 1 << 24
+# Normalized values and DCT codes saturate here before the cast to int64, so that a huge (but
+# finite) action keeps its sign instead of wrapping around, and clips to the right end of the
+# code range. Any chunk reaching these bounds is far outside the fitted range anyway.
+_MAX_NORMALIZED = 1e12
+_MAX_ABS_CODE = 1 << 53
 
 
 class FastTokenizer:
@@ -72,16 +81,13 @@ class FastTokenizer:
     """
 
     def __init__(self, scale=10.0, vocab_size=1024, cache_chunks=16384):
-        if not (np.isfinite(scale) and scale > 0):
+        if not (isinstance(scale, numbers.Real) and not isinstance(scale, bool)
+                and np.isfinite(scale) and scale > 0):
             raise ValueError(f'FastTokenizer.scale={scale!r}: must be finite and > 0')
-        if int(vocab_size) != vocab_size or vocab_size < 2:
-            raise ValueError(f'FastTokenizer.vocab_size={vocab_size!r}: must be an integer >= 2')
-        if int(cache_chunks) != cache_chunks or cache_chunks < 0:
-            raise ValueError(
-                f'FastTokenizer.cache_chunks={cache_chunks!r}: must be an integer >= 0')
         self.scale = float(scale)
-        self.vocab_size = int(vocab_size)
-        self.cache_chunks = int(cache_chunks)
+        self.vocab_size = check_integer(vocab_size, 'FastTokenizer.vocab_size', 2,
+                                        _MAX_VOCAB_SIZE)
+        self.cache_chunks = check_integer(cache_chunks, 'FastTokenizer.cache_chunks', 0)
         # Code string of a chunk -> its ids (a tuple, so callers cannot change it); the
         # oldest entries go first once cache_chunks is reached.
         self._cache = {}
@@ -232,15 +238,13 @@ class FastTokenizer:
         Never raises on sequence content: an empty, truncated or overlong sequence, an unknown
         id, a byte sequence that is not whole characters, or a code outside the fitted range
         marks that chunk invalid (``valid`` False, actions NaN, ``reasons`` says why). Wrap a
-        single sequence in a list. Raises ValueError only for bad ``horizon``/``action_dim``.
+        single sequence in a list. Raises ValueError only for a bad ``horizon`` (an integer in
+        [1, MAX_HORIZON]) or ``action_dim``, or ``tokens`` that is not a list of sequences.
         """
         self._require_fitted('decode')
-        if int(horizon) != horizon or horizon < 1:
-            raise ValueError(f'FastTokenizer.decode horizon={horizon!r}: must be an integer >= 1')
-        if action_dim != self.action_dim:
-            raise ValueError(f'FastTokenizer.decode action_dim={action_dim!r}: must equal the '
-                             f'fitted action_dim={self.action_dim}')
-        horizon = int(horizon)
+        horizon = check_integer(horizon, 'FastTokenizer.decode horizon', 1, MAX_HORIZON)
+        check_action_dim(action_dim, self.action_dim, 'FastTokenizer.decode')
+        check_token_batch(tokens, 'FastTokenizer.decode')
         n_codes = horizon * self.action_dim
         codes = self._decode_well_formed(tokens, n_codes)
         if codes is not None:
@@ -319,7 +323,7 @@ class FastTokenizer:
     def save(self, directory):
         """Write ``fast_tokenizer.json`` (settings, statistics) and ``tokenizer.json`` (BPE)."""
         self._require_fitted('save')
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(check_directory(directory, 'FastTokenizer.save'), exist_ok=True)
         write_config(os.path.join(directory, _CONFIG_FILE), _FORMAT, _FORMAT_VERSION, {
             'scale': self.scale,
             'vocab_size': self.vocab_size,
@@ -332,26 +336,50 @@ class FastTokenizer:
 
     @classmethod
     def load(cls, directory):
-        """Read a tokenizer written by :meth:`save`."""
-        config = read_config(os.path.join(directory, _CONFIG_FILE), _FORMAT, _FORMAT_VERSION)
-        tokenizer = cls(scale=config['scale'], vocab_size=config['vocab_size'])
-        tokenizer.normalizer = QuantileNormalizer.from_dict(config['normalizer'])
-        tokenizer.min_code = int(config['min_code'])
-        tokenizer.max_code = int(config['max_code'])
-        tokenizer.horizon = config['horizon']
-        tokenizer._set_bpe(Tokenizer.from_file(os.path.join(directory, _BPE_FILE)))
+        """Read a tokenizer written by :meth:`save`; a bad file is a ValueError naming it."""
+        directory = check_directory(directory, 'FastTokenizer.load')
+        path = os.path.join(directory, _CONFIG_FILE)
+        config = read_config(path, _FORMAT, _FORMAT_VERSION)
+        try:
+            tokenizer = cls(scale=config.get('scale'), vocab_size=config.get('vocab_size'))
+            tokenizer.normalizer = QuantileNormalizer.from_dict(config.get('normalizer'))
+            tokenizer.horizon = check_integer(config.get('horizon'), 'horizon', 1, MAX_HORIZON)
+            min_code = check_integer(config.get('min_code'), 'min_code', -_MAX_ABS_CODE,
+                                     _MAX_ABS_CODE)
+            max_code = check_integer(config.get('max_code'), 'max_code', min_code,
+                                     min_code + _MAX_CODE_RANGE - 1)
+        except ValueError as err:
+            raise ValueError(f'{path}: {err}') from None
+        tokenizer.min_code, tokenizer.max_code = min_code, max_code
+        bpe_path = os.path.join(directory, _BPE_FILE)
+        try:
+            bpe = Tokenizer.from_file(bpe_path)
+        # The Rust library raises a bare Exception for a missing or unparsable file.
+        except Exception as err:  # noqa: BLE001
+            raise ValueError(f'{bpe_path}: not a readable tokenizer file ({err})') from None
+        tokenizer._set_bpe(bpe, bpe_path)
         return tokenizer
 
     # ---------------------------------------------------------------- helpers
 
-    def _set_bpe(self, bpe):
+    def _set_bpe(self, bpe, source='the fitted BPE'):
+        vocab = bpe.get_vocab()
+        code_range = self.max_code - self.min_code + 1
+        if (not isinstance(bpe.model, models.BPE)
+                or sorted(vocab.values()) != list(range(len(vocab)))):
+            raise ValueError(f'{source}: must be a byte-level BPE with token ids 0..n-1')
+        missing = {BYTE_TO_SYMBOL[byte] for code in range(code_range)
+                   for byte in chr(code).encode('utf-8')}.difference(vocab)
+        if missing:
+            # HF's BPE drops a character it has no token for: codes would vanish silently.
+            raise ValueError(f'{source}: has no token for {len(missing)} byte symbol(s) of the '
+                             f'code range [{self.min_code}, {self.max_code}]')
         self._bpe = bpe
         self._tail = RunTailEncoder.build(
             bpe, self.max_code - self.min_code + 1,
             zero=chr(-self.min_code) if self.min_code <= 0 <= self.max_code else None,
             width=self.horizon * self.normalizer.action_dim)
         self.clear_cache()
-        vocab = bpe.get_vocab()
         token_bytes = np.empty(len(vocab), dtype=object)
         for token, index in vocab.items():
             token_bytes[index] = _token_to_bytes(token)
@@ -359,11 +387,13 @@ class FastTokenizer:
         self._token_lengths = np.array([len(b) for b in token_bytes], dtype=np.int64)
 
     def _raw_codes(self, chunks):
-        normalized = self.normalizer.normalize(chunks)
+        normalized = np.clip(self.normalizer.normalize(chunks), -_MAX_NORMALIZED,
+                             _MAX_NORMALIZED)
         coefficients = dct(normalized, axis=1, norm='ortho')
         # np.around rounds half to even, as the reference does; (B, T, D) -> (B, T * D) puts
         # coefficient t of every dimension before coefficient t + 1.
-        return np.around(coefficients * self.scale).astype(np.int64).reshape(len(chunks), -1)
+        codes = np.clip(np.around(coefficients * self.scale), -_MAX_ABS_CODE, _MAX_ABS_CODE)
+        return codes.astype(np.int64).reshape(len(chunks), -1)
 
     def _check_chunks(self, chunks, what, fitted=True):
         return check_chunks(chunks, f'FastTokenizer.{what}', self.action_dim if fitted else None)

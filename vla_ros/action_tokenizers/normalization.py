@@ -15,9 +15,15 @@
 """Per-dimension quantile normalization of actions to [-1, 1]."""
 
 from dataclasses import dataclass
+import math
+import numbers
+import os
 
 import numpy as np
 
+# The most steps `decode` accepts: far beyond any action chunk, small enough that the
+# (B, horizon, D) result of a typo cannot exhaust memory.
+MAX_HORIZON = 100_000
 # A dimension whose 1st and 99th percentiles coincide (a joint that never moved in the data)
 # has no scale to divide by; it is only shifted, so its values stay in their own units.
 _MIN_HALF_RANGE = 1e-8
@@ -113,9 +119,20 @@ class QuantileNormalizer:
 
     @classmethod
     def from_dict(cls, data):
-        """Inverse of :meth:`to_dict`."""
-        return cls(low=np.asarray(data['low'], dtype=np.float64),
-                   high=np.asarray(data['high'], dtype=np.float64))
+        """Inverse of :meth:`to_dict`; anything else raises ValueError naming the field."""
+        if not isinstance(data, dict) or not {'low', 'high'} <= set(data):
+            raise ValueError(f'QuantileNormalizer: {_short(data)}: must be an object with '
+                             'low and high')
+        bounds = {}
+        for name in ('low', 'high'):
+            values = data[name]
+            if not (isinstance(values, list)
+                    and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                            for v in values)):
+                raise ValueError(f'QuantileNormalizer.{name}={_short(values)}: must be a list '
+                                 'of numbers')
+            bounds[name] = np.asarray(values, dtype=np.float64)
+        return cls(**bounds)
 
     def _check_dim(self, actions, what):
         actions = np.asarray(actions, dtype=np.float64)
@@ -156,3 +173,56 @@ def check_chunks(chunks, what, action_dim=None):
         raise ValueError(f'{what} chunks: action_dim {chunks.shape[2]}: must '
                          f'equal the fitted action_dim={action_dim}')
     return chunks
+
+
+def check_integer(value, what, minimum, maximum=None):
+    """
+    Return `value` as an int, or raise ValueError naming `what`, the value and the rule.
+
+    Integers and integral floats (``50.0``) pass; booleans, strings, NaN, inf and None do not.
+    """
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+          and math.isfinite(value) and float(value).is_integer()
+          and value >= minimum and (maximum is None or value <= maximum))
+    if not ok:
+        rule = (f'an integer >= {minimum}' if maximum is None
+                else f'an integer in [{minimum}, {maximum}]')
+        raise ValueError(f'{what}={_short(value)}: must be {rule}')
+    return int(value)
+
+
+def check_directory(directory, what):
+    """Return `directory` if it is a path (str or os.PathLike), else raise ValueError."""
+    if not isinstance(directory, (str, os.PathLike)):
+        raise ValueError(f'{what} directory={_short(directory)}: must be a path (str or '
+                         'os.PathLike)')
+    return directory
+
+
+def check_action_dim(action_dim, fitted, what):
+    """Raise ValueError unless `action_dim` is the integer `fitted`."""
+    try:
+        ok = check_integer(action_dim, 'action_dim', 1) == fitted
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f'{what} action_dim={_short(action_dim)}: must equal the fitted '
+                         f'action_dim={fitted}')
+
+
+def check_token_batch(tokens, what):
+    """Raise ValueError unless `tokens` is a batch (a list, tuple or array) of sequences."""
+    if isinstance(tokens, (str, bytes, dict)) or not hasattr(tokens, '__getitem__'):
+        raise ValueError(f'{what} tokens={_short(tokens)}: must be a list of token-id '
+                         'sequences (wrap a single sequence in a list)')
+    try:
+        len(tokens)
+    except TypeError:       # a 0-d array
+        raise ValueError(f'{what} tokens={_short(tokens)}: must be a list of token-id '
+                         'sequences, not a scalar') from None
+
+
+def _short(value):
+    """Return the repr of `value`, cut to keep an error message on one readable line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + '...'

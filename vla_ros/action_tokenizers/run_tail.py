@@ -48,6 +48,9 @@ import numpy as np
 _MIN_RUN = 16
 # Remembered runs and cuts; the memo is emptied when it grows past this.
 _MAX_REMEMBERED = 1 << 16
+# Zero runs up to this long are encoded at build (longer ones when first met): their total
+# length grows with the square of the chunk's width.
+_MAX_ZERO_RUN = 2048
 
 
 class RunTailEncoder:
@@ -105,7 +108,7 @@ class RunTailEncoder:
         splittable = np.array([_splittable(bpe, chr(code)) for code in range(alphabet_size)])
         encoder = cls(bpe, splittable, merges, left, right)
         if zero is not None and width >= _MIN_RUN:
-            runs = [zero * n for n in range(_MIN_RUN, width + 1)]
+            runs = [zero * n for n in range(_MIN_RUN, min(width, _MAX_ZERO_RUN) + 1)]
             encoder._zero_runs = dict(zip(runs, encoder._encode(runs)))
         return encoder
 

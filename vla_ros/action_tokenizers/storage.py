@@ -35,7 +35,9 @@ def read_config(path, fmt, version):
             config = json.load(f)
     except FileNotFoundError:
         raise ValueError(f'{path}: no such file') from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except OSError as err:     # a directory, no permission, ...
+        raise ValueError(f'{path}: unreadable ({err})') from None
+    except (ValueError, RecursionError) as err:    # not JSON, not UTF-8, absurdly deep
         raise ValueError(f'{path}: not valid JSON ({err})') from None
     if not isinstance(config, dict) or config.get('format') != fmt \
             or config.get('format_version') != version:

@@ -20,12 +20,19 @@ Every source is mapped tensor by tensor onto our parameter names by an explicit 
 is missing, unexpected or of the wrong shape in one `CheckpointError`. Weights are read from
 safetensors only: pickles (``.bin``, ``.pt``, ``.pth``, ...) can run arbitrary code when
 loaded and are refused.
+
+Every JSON value is checked for type and range when read, and the tensor shapes in the
+safetensors header are checked against the config before any weight is allocated, so a bad
+file is one `CheckpointError` naming the file and the field, never a failure at the first
+prediction or an allocation sized by a typo.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import math
+import numbers
+from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 import torch
@@ -78,11 +85,56 @@ def read_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise CheckpointError(f'{path}: missing') from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:     # a directory, no permission, ...
+        raise CheckpointError(f'{path}: unreadable ({exc})') from None
+    # ValueError: also integers too long to convert; RecursionError: absurdly deep nesting.
+    except (ValueError, RecursionError) as exc:
         raise CheckpointError(f'{path}: not valid JSON ({exc})') from None
     if not isinstance(data, dict):
         raise CheckpointError(f'{path}: must hold a JSON object')
     return data
+
+
+def is_integer(value: Any) -> bool:
+    """Whether `value` is an integer (JSON's ``true``/``false`` are not)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """Whether `value` is a finite real number (not a boolean)."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def json_object(data: Mapping[str, Any], key: str, path: Path, name: str | None = None,
+                default: Any = None) -> dict[str, Any]:
+    """Return ``data[key]``, which must be a JSON object (`default` if absent, when given)."""
+    if key not in data and default is not None:
+        return default
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise CheckpointError(f'{path}: {name or key}={value!r}: must be a JSON object')
+    return value
+
+
+def read_safetensors_header(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
+    """
+    Shape and dtype of every tensor of a safetensors file, read from its header only.
+
+    Nothing is allocated, so a config can be checked against the file before the model is
+    built; a truncated or corrupt file is one clear error.
+    """
+    from safetensors import safe_open, SafetensorError
+
+    refuse_pickle(path)
+    try:
+        with safe_open(str(path), framework='pt') as f:
+            return {key: (tuple(f.get_slice(key).get_shape()), f.get_slice(key).get_dtype())
+                    for key in f.keys()}
+    except FileNotFoundError:
+        raise CheckpointError(f'{path}: missing') from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f'{path}: not a readable safetensors file ({exc})') from None
 
 
 def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
@@ -99,6 +151,43 @@ def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f'{path}: not a readable safetensors file ({exc})') from None
 
 
+def expected_shapes(model_cls, config: SmolVLAConfig) -> dict[str, tuple[int, ...]]:
+    """State-dict shapes of ``model_cls(config)``, built on the meta device (no memory)."""
+    with torch.device('meta'):
+        model = model_cls(config)
+    return {key: tuple(value.shape) for key, value in model.state_dict().items()}
+
+
+def check_fit(ours: Mapping[str, tuple[int, ...]], theirs: Mapping[str, tuple[Any, str]],
+              key_map: Mapping[str, str], ignored: Mapping[str, str], source: Path) -> None:
+    """
+    Raise one `CheckpointError` listing every way the source tensors miss our parameters.
+
+    `ours` maps our keys to shapes, `theirs` source keys to (shape, dtype name); missing,
+    unexpected, misshapen and non-floating tensors are reported at once, naming `source`.
+    """
+    problems = []
+    missing = [src for src in key_map.values() if src not in theirs]
+    expected = set(key_map.values()) | set(ignored)
+    unexpected = sorted(k for k in theirs if k not in expected)
+    if missing:
+        problems.append(f'{len(missing)} missing tensor(s), e.g. {missing[:3]}')
+    if unexpected:
+        problems.append(f'{len(unexpected)} unexpected tensor(s), e.g. {unexpected[:3]}')
+    for key, src in key_map.items():
+        if key in ours and src in theirs and tuple(theirs[src][0]) != tuple(ours[key]):
+            problems.append(f'{src} has shape {tuple(theirs[src][0])}, the config needs '
+                            f'{tuple(ours[key])}')
+            break
+    for key, src in key_map.items():
+        dtype = str(theirs[src][1]) if src in theirs else 'F32'
+        if not dtype.replace('torch.', '').upper().startswith(('F', 'BF')):
+            problems.append(f'{src} has dtype {dtype}: weights must be floating point')
+            break
+    if problems:
+        raise CheckpointError(f'{source}: does not fit the model: ' + '; '.join(problems))
+
+
 def load_mapped(model: torch.nn.Module, tensors: Mapping[str, torch.Tensor],
                 key_map: Mapping[str, str], ignored: Mapping[str, str], source: Path) -> None:
     """
@@ -109,24 +198,12 @@ def load_mapped(model: torch.nn.Module, tensors: Mapping[str, torch.Tensor],
     reported, all at once, in one error that names `source`.
     """
     ours = model.state_dict()
-    problems = []
     unmapped = sorted(set(ours) - set(key_map))
     if unmapped:    # a bug in a key map, not in the file
         raise RuntimeError(f'key map does not cover {unmapped[:3]}')
-    missing = [src for src in key_map.values() if src not in tensors]
-    expected = set(key_map.values()) | set(ignored)
-    unexpected = sorted(k for k in tensors if k not in expected)
-    if missing:
-        problems.append(f'{len(missing)} missing tensor(s), e.g. {missing[:3]}')
-    if unexpected:
-        problems.append(f'{len(unexpected)} unexpected tensor(s), e.g. {unexpected[:3]}')
-    for key, src in key_map.items():
-        if src in tensors and tuple(tensors[src].shape) != tuple(ours[key].shape):
-            problems.append(f'{src} has shape {tuple(tensors[src].shape)}, the config needs '
-                            f'{tuple(ours[key].shape)}')
-            break
-    if problems:
-        raise CheckpointError(f'{source}: does not fit the model: ' + '; '.join(problems))
+    check_fit({k: tuple(v.shape) for k, v in ours.items()},
+              {k: (tuple(v.shape), str(v.dtype)) for k, v in tensors.items()},
+              key_map, ignored, source)
     with torch.no_grad():
         for key, src in key_map.items():
             ours[key].copy_(tensors[src])
@@ -197,12 +274,13 @@ def vlm_key_map(config: SmolVLAConfig) -> dict[str, str]:
     return backbone_key_map(config, 'model.')
 
 
-def vlm_ignored(config: SmolVLAConfig, tensors: Mapping[str, torch.Tensor]) -> dict[str, str]:
+def vlm_ignored(config: SmolVLAConfig, tensors: Mapping[str, Any]) -> dict[str, str]:
     """SmolVLM2 tensors SmolVLA knowingly drops: the LM head and the layers past the cut."""
     ignored = {'lm_head.weight': 'the VLM text head: SmolVLA never decodes text'}
     for key in tensors:
         parts = key.split('.')
-        if key.startswith('model.text_model.layers.') and int(parts[3]) >= config.num_vlm_layers:
+        if (key.startswith('model.text_model.layers.') and parts[3].isdecimal()
+                and int(parts[3]) >= config.num_vlm_layers):
             ignored[key] = f'text layer past num_vlm_layers={config.num_vlm_layers}'
     return ignored
 
@@ -238,20 +316,39 @@ LEROBOT_FIELDS = (
 
 
 def backbone_sizes(vlm_config: Mapping[str, Any], source: Path) -> dict[str, Any]:
-    """Read our backbone fields from a SmolVLM2 ``config.json`` dict."""
+    """Read our backbone fields from a SmolVLM2 ``config.json`` dict (`source` names it)."""
     sizes: dict[str, Any] = {}
     for ours, (section, name) in VLM_CONFIG_FIELDS.items():
-        sub = vlm_config.get(section, {})
+        sub = json_object(vlm_config, section, source, default={})
         if name in sub:
             sizes[ours] = sub[name]
         elif name == 'head_dim' and 'hidden_size' in sub:
-            sizes[ours] = sub['hidden_size'] // sub['num_attention_heads']
+            width, heads = sub['hidden_size'], sub.get('num_attention_heads')
+            if not (is_integer(width) and is_integer(heads) and heads > 0):
+                raise CheckpointError(
+                    f'{source}: {section}.hidden_size={width!r}, num_attention_heads='
+                    f'{heads!r}: must be integers, heads > 0 (head_dim is derived from them)')
+            sizes[ours] = width // heads
         elif name in ('layer_norm_eps', 'rms_norm_eps'):
             continue    # transformers' defaults equal ours
         else:
             raise CheckpointError(f'{source}: {section}.{name} missing')
     sizes['scale_factor'] = vlm_config.get('scale_factor', 2)
     return sizes
+
+
+def config_error(exc: ModelConfigError, origins: Mapping[str, tuple[Path, str]],
+                 default: Path) -> CheckpointError:
+    """
+    Turn a `ModelConfigError` into a `CheckpointError` naming the file and key it came from.
+
+    `origins` maps our field names to (file, JSON key); a field not in it (a preset value)
+    is named ``smolvla.<field>`` in `default`.
+    """
+    if exc.field in origins:
+        path, key = origins[exc.field]
+        return CheckpointError(f'{path}: {exc.describe(prefix="", name=key)}')
+    return CheckpointError(f'{default}: {exc}')
 
 
 def find_vlm_dir(name: str, checkpoint: Path) -> Path | None:
@@ -271,46 +368,86 @@ def find_vlm_dir(name: str, checkpoint: Path) -> Path | None:
     if snapshots.is_dir():
         candidates += sorted(snapshots.iterdir())
     for path in candidates:
-        if (path / 'config.json').is_file():
-            return path
+        try:
+            if (path / 'config.json').is_file():
+                return path
+        except (OSError, ValueError):   # a name no file system accepts
+            continue
     return None
 
 
 def lerobot_config(directory: Path, vlm_path: str | Path | None = None
                    ) -> tuple[SmolVLAConfig, dict[str, Any], Path | None]:
     """Return (our config, LeRobot's config.json dict, the local VLM dir or None)."""
-    data = read_json(directory / 'config.json')
+    path = directory / 'config.json'
+    data = read_json(path)
     if data.get('type') != 'smolvla':
-        raise CheckpointError(f"{directory / 'config.json'}: type={data.get('type')!r}: "
+        raise CheckpointError(f"{path}: type={data.get('type')!r}: "
                               "not a LeRobot SmolVLA checkpoint (needs 'smolvla')")
     for name, ok in (('add_image_special_tokens', False), ('adapt_to_pi_aloha', False),
                      ('use_delta_joint_actions_aloha', False)):
-        if data.get(name, ok) != ok:
-            raise CheckpointError(f"{directory / 'config.json'}: {name}={data[name]}: "
-                                  'not supported by vla_ros')
-    if data.get('prefix_length', -1) > 0:
-        raise CheckpointError(f"{directory / 'config.json'}: prefix_length="
-                              f"{data['prefix_length']}: only -1 (no prefix padding) is supported")
+        if data.get(name, ok) is not ok:
+            raise CheckpointError(f'{path}: {name}={data[name]!r}: not supported by vla_ros '
+                                  f'(must be {str(ok).lower()})')
+    prefix_length = data.get('prefix_length', -1)
+    if not is_integer(prefix_length) or prefix_length > 0:
+        raise CheckpointError(f'{path}: prefix_length={prefix_length!r}: only -1 (no prefix '
+                              'padding) is supported')
     fields = {name: data[name] for name in LEROBOT_FIELDS if name in data}
-    features = data.get('input_features', {})
-    if 'observation.state' in features:
-        fields['state_dim'] = features['observation.state']['shape'][0]
-    if 'action' in data.get('output_features', {}):
-        fields['action_dim'] = data['output_features']['action']['shape'][0]
+    origins = {name: (path, name) for name in fields}
+    for section, feature, ours in (('input_features', 'observation.state', 'state_dim'),
+                                   ('output_features', 'action', 'action_dim')):
+        features = lerobot_features(data, section, path)
+        if feature in features:
+            fields[ours] = features[feature]['shape'][0]
+            origins[ours] = (path, f'{section}.{feature}.shape[0]')
+    name = fields.get('vlm_model_name', '')
+    if not isinstance(name, str):
+        raise CheckpointError(f'{path}: vlm_model_name={name!r}: must be a string')
     if vlm_path:
         vlm_dir = Path(vlm_path)
     else:
-        vlm_dir = find_vlm_dir(fields.get('vlm_model_name', ''), directory)
+        vlm_dir = find_vlm_dir(name, directory)
     if vlm_dir is not None:
-        fields.update(backbone_sizes(read_json(vlm_dir / 'config.json'), vlm_dir))
-    elif fields.get('vlm_model_name') != SMOLVLM2_500M:
+        vlm_json = vlm_dir / 'config.json'
+        sizes = backbone_sizes(read_json(vlm_json), vlm_json)
+        fields.update(sizes)
+        origins.update({ours: (vlm_json, '.'.join(VLM_CONFIG_FIELDS.get(ours, (ours,))))
+                        for ours in sizes})
+    elif name != SMOLVLM2_500M:
         raise CheckpointError(
-            f"{directory / 'config.json'}: vlm_model_name={fields.get('vlm_model_name')!r}: "
-            'no local directory with its config.json; pass vlm_path= (nothing is downloaded)')
+            f'{path}: vlm_model_name={name!r}: no local directory with its config.json; pass '
+            'vlm_path= (nothing is downloaded)')
     try:
-        return SmolVLAConfig(**fields), data, vlm_dir
+        config = SmolVLAConfig(**fields)
+        config.check_runnable()
     except ModelConfigError as exc:
-        raise CheckpointError(f"{directory / 'config.json'}: {exc}") from None
+        raise config_error(exc, origins, path) from None
+    return config, data, vlm_dir
+
+
+def lerobot_features(data: Mapping[str, Any], section: str,
+                     path: Path) -> dict[str, dict[str, Any]]:
+    """
+    ``input_features`` or ``output_features`` of a LeRobot config, checked.
+
+    Each feature must be an object with a string ``type`` and a ``shape`` of positive
+    integers, the form LeRobot writes.
+    """
+    features = json_object(data, section, path, default={})
+    for name, feature in features.items():
+        where = f'{path}: {section}.{name}'
+        if not isinstance(feature, dict):
+            raise CheckpointError(f'{where}={feature!r}: must be a JSON object with type and '
+                                  'shape')
+        if not isinstance(feature.get('type'), str):
+            raise CheckpointError(f"{where}.type={feature.get('type')!r}: must be a string")
+        shape = feature.get('shape')
+        if not (isinstance(shape, list) and shape
+                and all(is_integer(v) and v > 0 for v in shape)):
+            raise CheckpointError(f'{where}.shape={shape!r}: must be a non-empty list of '
+                                  'positive integers')
+    return features
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,9 +459,11 @@ def load_lerobot_model(model_cls, path: str | Path, vlm_path: str | Path | None 
     directory = Path(path)
     weights = weights_file(directory)
     config, _, _ = lerobot_config(directory, vlm_path)
+    key_map = lerobot_key_map(config)
+    check_fit(expected_shapes(model_cls, config), read_safetensors_header(weights), key_map,
+              LEROBOT_IGNORED, weights)
     model = model_cls(config)
-    load_mapped(model, read_safetensors(weights), lerobot_key_map(config), LEROBOT_IGNORED,
-                weights)
+    load_mapped(model, read_safetensors(weights), key_map, LEROBOT_IGNORED, weights)
     return model.eval()
 
 
@@ -332,15 +471,27 @@ def load_vlm_model(model_cls, path: str | Path, **overrides: Any):
     """Build a `model_cls` from a local SmolVLM2 directory; the action expert is fresh."""
     directory = Path(path)
     weights = weights_file(directory)
-    fields = backbone_sizes(read_json(directory / 'config.json'), directory)
+    vlm_json = directory / 'config.json'
+    fields = backbone_sizes(read_json(vlm_json), vlm_json)
+    origins = {ours: (vlm_json, '.'.join(VLM_CONFIG_FIELDS.get(ours, (ours,))))
+               for ours in fields}
+    if is_integer(fields['vision_image_size']):    # else the config names the bad value
+        fields['resize_imgs_with_padding'] = (fields['vision_image_size'],) * 2
     fields.update(vlm_model_name=str(directory), **overrides)
     try:
         config = SmolVLAConfig.smolvla_base(**fields)
+        config.check_runnable()
     except ModelConfigError as exc:
-        raise CheckpointError(f"{directory / 'config.json'}: {exc}") from None
+        if exc.field in overrides:   # the caller's argument, not the file
+            raise
+        raise config_error(exc, origins, vlm_json) from None
+    key_map = vlm_key_map(config)
+    header = read_safetensors_header(weights)
+    ours = expected_shapes(model_cls, config)
+    check_fit({k: ours[k] for k in key_map}, header, key_map, vlm_ignored(config, header),
+              weights)
     model = model_cls(config)
     tensors = read_safetensors(weights)
-    key_map = vlm_key_map(config)
     fresh = {k: k for k in model.state_dict() if k not in key_map}   # expert and heads
     tensors = dict(tensors, **{k: v for k, v in model.state_dict().items() if k in fresh})
     load_mapped(model, tensors, {**key_map, **fresh}, vlm_ignored(config, tensors), weights)
@@ -369,21 +520,28 @@ def read_config(directory: Path) -> SmolVLAConfig:
             else ''
         raise CheckpointError(f'{path}: format={data.get("format")!r}: expected {FORMAT!r}'
                               f'{hint}')
-    if data.get('format_version', 0) > FORMAT_VERSION:
-        raise CheckpointError(f"{path}: format_version={data['format_version']}: this "
-                              f'vla_ros reads up to {FORMAT_VERSION}')
+    version = data.get('format_version', FORMAT_VERSION)
+    if not is_integer(version) or not 1 <= version <= FORMAT_VERSION:
+        raise CheckpointError(f'{path}: format_version={version!r}: must be an integer in '
+                              f'[1, {FORMAT_VERSION}] (this vla_ros reads up to '
+                              f'{FORMAT_VERSION})')
     try:
-        return SmolVLAConfig.from_dict(data.get('model', {}))
-    except (ModelConfigError, TypeError) as exc:
-        raise CheckpointError(f'{path}: {exc}') from None
+        config = SmolVLAConfig.from_dict(json_object(data, 'model', path))
+        config.check_runnable()
+        return config
+    except ModelConfigError as exc:
+        raise CheckpointError(f'{path}: {exc.describe(prefix="model.")}') from None
 
 
 def load_model(model_cls, path: str | Path):
     """Load a directory written by `save_model` into a new `model_cls`."""
     directory = Path(path)
     weights = weights_file(directory)
-    model = model_cls(read_config(directory))
-    keys = {k: k for k in model.state_dict()}
+    config = read_config(directory)
+    ours = expected_shapes(model_cls, config)
+    keys = {k: k for k in ours}
+    check_fit(ours, read_safetensors_header(weights), keys, {}, weights)
+    model = model_cls(config)
     load_mapped(model, read_safetensors(weights), keys, {}, weights)
     return model.eval()
 
@@ -410,20 +568,44 @@ def read_lerobot_stats(directory: str | Path) -> dict[str, Any]:
             ('policy_preprocessor.json', 'normalizer_processor', 'observation.state', 'state'),
             ('policy_postprocessor.json', 'unnormalizer_processor', 'action', 'action')):
         path = directory / config_name
-        steps = [s for s in read_json(path).get('steps', [])
-                 if s.get('registry_name') == registry]
+        steps = read_json(path).get('steps', [])
+        if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
+            raise CheckpointError(f'{path}: steps: must be a list of JSON objects')
+        steps = [s for s in steps if s.get('registry_name') == registry]
         if not steps or 'state_file' not in steps[0]:
             raise CheckpointError(f'{path}: no {registry} step with a state_file')
         step = steps[0]
-        mode = step.get('config', {}).get('norm_map', {}).get(prefix.upper(), 'MEAN_STD')
+        config = json_object(step, 'config', path, f'{registry}.config', default={})
+        norm_map = json_object(config, 'norm_map', path, f'{registry}.config.norm_map',
+                               default={})
+        mode = norm_map.get(prefix.upper(), 'MEAN_STD')
         if mode != 'MEAN_STD':
             raise CheckpointError(f'{path}: {prefix.upper()} normalization {mode!r}: only '
                                   'MEAN_STD is supported')
-        tensors = read_safetensors(directory / step['state_file'])
+        eps = config.get('eps', 1e-8)
+        if not is_number(eps) or eps < 0:
+            raise CheckpointError(f'{path}: {registry}.config.eps={eps!r}: must be a finite '
+                                  'number >= 0')
+        state_file = stats_file(step['state_file'], directory, path, registry)
+        tensors = read_safetensors(state_file)
         for stat in ('mean', 'std'):
             key = f'{feature}.{stat}'
             if key not in tensors:
-                raise CheckpointError(f"{directory / step['state_file']}: {key} missing")
-            found[f'{prefix}_{stat}'] = tensors[key].double().numpy()
-        found['eps'] = float(step.get('config', {}).get('eps', 1e-8))
+                raise CheckpointError(f'{state_file}: {key} missing')
+            tensor = tensors[key]
+            if not tensor.is_floating_point() or tensor.dim() != 1 or tensor.numel() == 0:
+                raise CheckpointError(f'{state_file}: {key} has dtype {tensor.dtype} and shape '
+                                      f'{tuple(tensor.shape)}: must be a non-empty 1-D float '
+                                      'tensor')
+            found[f'{prefix}_{stat}'] = tensor.double().numpy()
+        found['eps'] = float(eps)
     return found
+
+
+def stats_file(name: Any, directory: Path, path: Path, registry: str) -> Path:
+    """Return the ``state_file`` of a processor step, checked to lie in the directory."""
+    parts = PurePosixPath(name).parts if isinstance(name, str) else ()
+    if not parts or parts[0] == '/' or '..' in parts or '\\' in name:
+        raise CheckpointError(f'{path}: {registry}.state_file={name!r}: must be a file name '
+                              'inside the checkpoint directory')
+    return directory / name

@@ -18,11 +18,62 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+import math
+import numbers
 from typing import Any, Mapping
+
+_NO_VALUE = object()
+
+# Upper bounds: far above any SmolVLA/SmolVLM size, low enough that a typo (a vocabulary of
+# 1e11) is refused before a tensor of that size is allocated.
+MAX_WIDTH = 1 << 16         # hidden and MLP sizes
+MAX_LAYERS = 256
+MAX_HEADS = 1024
+MAX_VOCAB_SIZE = 1 << 21
+MAX_CHUNK_SIZE = 4096       # chunk_size, n_action_steps
+MAX_NUM_STEPS = 1000
+MAX_DIM = 4096              # state/action dimensions
+MAX_TOKENS = 1 << 16        # tokenizer_max_length
+MAX_IMAGE_SIZE = 8192       # vision_image_size, resize_imgs_with_padding
+MAX_PATCHES_PER_SIDE = 1024
+LIMITS = {
+    'chunk_size': MAX_CHUNK_SIZE, 'n_action_steps': MAX_CHUNK_SIZE, 'num_steps': MAX_NUM_STEPS,
+    'max_state_dim': MAX_DIM, 'max_action_dim': MAX_DIM, 'tokenizer_max_length': MAX_TOKENS,
+    'num_vlm_layers': MAX_LAYERS, 'num_expert_layers': MAX_LAYERS,
+    'self_attn_every_n_layers': MAX_LAYERS, 'vision_hidden_size': MAX_WIDTH,
+    'vision_intermediate_size': MAX_WIDTH, 'vision_num_hidden_layers': MAX_LAYERS,
+    'vision_num_attention_heads': MAX_HEADS, 'vision_patch_size': MAX_IMAGE_SIZE,
+    'vision_image_size': MAX_IMAGE_SIZE, 'scale_factor': MAX_PATCHES_PER_SIDE,
+    'text_hidden_size': MAX_WIDTH, 'text_intermediate_size': MAX_WIDTH,
+    'text_num_attention_heads': MAX_HEADS, 'text_num_key_value_heads': MAX_HEADS,
+    'text_head_dim': MAX_WIDTH, 'text_num_hidden_layers': MAX_LAYERS,
+    'vocab_size': MAX_VOCAB_SIZE, 'expert_width_multiplier': 16.0,
+}
 
 
 class ModelConfigError(ValueError):
-    """A model configuration value is invalid; the message names field, value and rule."""
+    """
+    A model configuration value is invalid; the message names field, value and rule.
+
+    ``field``, ``value`` and ``rule`` are kept apart so that a checkpoint loader can name
+    the file and the JSON key the value came from instead of ``smolvla.<field>``.
+    """
+
+    def __init__(self, field: str, rule: str | None = None, value: Any = _NO_VALUE):
+        # One argument: a whole message (as pickling re-creates an exception from its args).
+        self.field, self.rule, self.value = field, rule, value
+        super().__init__(field if rule is None else self.describe())
+
+    def describe(self, prefix: str = 'smolvla.', name: str | None = None) -> str:
+        """
+        Return ``<prefix><field>=<value>: <rule>`` (no ``=value`` for an unknown field).
+
+        `name` replaces the field's name, for a value read from a key of another name.
+        """
+        if self.rule is None:
+            return self.field
+        shown = '' if self.value is _NO_VALUE else f'={self.value!r}'
+        return f'{prefix}{name or self.field}{shown}: {self.rule}'
 
 
 def expert_intermediate_size(width: int, multiplier: int = 4, multiple_of: int = 256) -> int:
@@ -93,7 +144,10 @@ class SmolVLAConfig:
     vlm_model_name: str = 'HuggingFaceTB/SmolVLM2-500M-Video-Instruct'
 
     def __post_init__(self):
-        self.resize_imgs_with_padding = tuple(int(v) for v in self.resize_imgs_with_padding)
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _checked_type(f.name, f.type, getattr(self, f.name)))
+        for name, limit in LIMITS.items():
+            self._require(name, getattr(self, name) <= limit, f'must be <= {limit}')
         positive = ('chunk_size', 'n_action_steps', 'num_steps', 'max_state_dim',
                     'max_action_dim', 'tokenizer_max_length', 'num_vlm_layers',
                     'vision_hidden_size', 'vision_intermediate_size',
@@ -125,6 +179,13 @@ class SmolVLAConfig:
                       'must be > 0')
         self._require('min_period', 0 < self.min_period < self.max_period,
                       f'must be in (0, max_period={self.max_period})')
+        # 2 pi / period and (max / min) ** f must stay finite, in float32 too (mps).
+        self._require('min_period', self.min_period >= 1e-9, 'must be >= 1e-9')
+        self._require('max_period', self.max_period <= 1e9, 'must be <= 1e9')
+        for name in ('vision_layer_norm_eps', 'rms_norm_eps'):
+            self._require(name, getattr(self, name) > 0, 'must be > 0')
+        # A base below 1 makes the rotary frequencies overflow to inf (NaN actions).
+        self._require('rope_theta', self.rope_theta >= 1, 'must be >= 1')
         self._require('text_num_attention_heads',
                       self.text_num_attention_heads % self.text_num_key_value_heads == 0,
                       f'must be a multiple of text_num_key_value_heads '
@@ -136,17 +197,34 @@ class SmolVLAConfig:
         self._require('vision_image_size', self.vision_image_size % self.vision_patch_size == 0,
                       f'must be a multiple of vision_patch_size ({self.vision_patch_size})')
         side = self.vision_image_size // self.vision_patch_size
+        self._require('vision_image_size', side <= MAX_PATCHES_PER_SIDE,
+                      f'gives {side} patches per side of {self.vision_patch_size} pixels: must '
+                      f'be <= {MAX_PATCHES_PER_SIDE}')
         self._require('scale_factor', side % self.scale_factor == 0,
                       f'must divide the {side} patches per side')
         self._require('expert_width_multiplier', self.expert_hidden_size > 0
                       and self.expert_hidden_size % 2 == 0,
                       f'gives expert width {self.expert_hidden_size}: must be even and > 0')
-        self._require('resize_imgs_with_padding', len(self.resize_imgs_with_padding) == 2
-                      and min(self.resize_imgs_with_padding) > 0, 'must be (width, height) > 0')
+        self._require('resize_imgs_with_padding',
+                      0 < min(self.resize_imgs_with_padding)
+                      and max(self.resize_imgs_with_padding) <= MAX_IMAGE_SIZE,
+                      f'must be (width, height), each in [1, {MAX_IMAGE_SIZE}]')
 
     def _require(self, name: str, ok: bool, rule: str) -> None:
         if not ok:
-            raise ModelConfigError(f'smolvla.{name}={getattr(self, name)!r}: {rule}')
+            raise ModelConfigError(name, rule, getattr(self, name))
+
+    def check_runnable(self) -> None:
+        """
+        Raise `ModelConfigError` for a config that builds but cannot predict.
+
+        Not part of construction, so that tests may build parts (a connector) at other
+        sizes; checkpoint loaders call it so that such a file fails at load.
+        """
+        side = self.vision_image_size
+        self._require('resize_imgs_with_padding', self.resize_imgs_with_padding == (side, side),
+                      f'must be [{side}, {side}]: the vision encoder takes square images of '
+                      f'vision_image_size={side}')
 
     # ----------------------------------------------------------------------------------------
     # Derived sizes.
@@ -222,7 +300,38 @@ class SmolVLAConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> 'SmolVLAConfig':
         """Build from `to_dict` output; an unknown field is an error naming it."""
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+        unknown = sorted(set(data) - names, key=str)
         if unknown:
-            raise ModelConfigError(f'smolvla.{unknown[0]}: unknown config field')
+            raise ModelConfigError(str(unknown[0]), 'unknown config field')
         return cls(**dict(data))
+
+
+def _checked_type(name: str, kind: str, value: Any) -> Any:
+    """
+    Return `value` as the field's type, or raise `ModelConfigError` naming the field.
+
+    Values from JSON are checked, not coerced: ``"10"`` is no integer, ``10.5`` no integer
+    either (it would fail deep in torch at the first prediction), ``"no"`` no boolean.
+    """
+    if kind == 'int':
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)
+        raise ModelConfigError(name, 'must be an integer', value)
+    if kind == 'float':
+        if (isinstance(value, numbers.Real) and not isinstance(value, bool)
+                and math.isfinite(value)):
+            return float(value)
+        raise ModelConfigError(name, 'must be a finite number', value)
+    if kind == 'bool':
+        if isinstance(value, bool):
+            return value
+        raise ModelConfigError(name, 'must be a boolean (true or false)', value)
+    if kind == 'str':
+        if isinstance(value, str):
+            return value
+        raise ModelConfigError(name, 'must be a string', value)
+    # tuple[int, int]: (width, height)
+    if (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)):
+        return tuple(int(v) for v in value)
+    raise ModelConfigError(name, 'must be [width, height], two integers', value)

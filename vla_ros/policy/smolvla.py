@@ -41,8 +41,8 @@ import torch
 from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.model import SmolVLA
 from vla_ros.model.checkpoint import (
-    CheckpointError, is_lerobot_checkpoint, lerobot_config, read_json, read_lerobot_stats,
-    refuse_pickle)
+    CheckpointError, is_lerobot_checkpoint, is_number, json_object, lerobot_config, read_json,
+    read_lerobot_stats, refuse_pickle)
 from vla_ros.policy.interface import Observation, PolicyError, PolicySpec, VLAPolicy
 from vla_ros.policy.normalization import NormalizationStats
 from vla_ros.policy.preprocessing import to_model_pixels
@@ -253,33 +253,76 @@ class SmolVLAPolicy(VLAPolicy):
         if is_lerobot_checkpoint(directory):
             policy = cls._from_lerobot(directory, vlm_path, spec_overrides)
         else:
-            data = read_json(directory / 'policy.json')
+            policy_json = directory / 'policy.json'
+            data = read_json(policy_json)
+            spec_data = spec_from_json(json_object(data, 'spec', policy_json), policy_json)
+            stats_data = json_object(data, 'stats', policy_json)
             try:
-                spec = PolicySpec(**{**data['spec'], **spec_overrides})
-                stats = NormalizationStats.from_dict(data['stats'])
-            except (KeyError, TypeError) as exc:
-                raise CheckpointError(f"{directory / 'policy.json'}: {exc!r}") from None
-            policy = cls(SmolVLA.from_pretrained(directory), load_tokenizer(directory),
-                         stats, spec)
+                spec = PolicySpec(**{**spec_data, **spec_overrides})
+                stats = NormalizationStats.from_dict(stats_data)
+            except PolicyError as exc:
+                raise CheckpointError(f'{policy_json}: {exc}') from None
+            model = SmolVLA.from_pretrained(directory)
+            try:
+                policy = cls(model, load_tokenizer(directory), stats, spec)
+            except PolicyError as exc:
+                raise CheckpointError(f'{policy_json}: does not fit the model in '
+                                      f"{directory / 'config.json'}: {exc}") from None
         return policy.to(device, dtype)
 
     @classmethod
     def _from_lerobot(cls, directory: Path, vlm_path: str | Path | None,
                       spec_overrides: Mapping[str, Any]) -> 'SmolVLAPolicy':
+        # lerobot_config checks every field it reads, input_features included.
         _, lerobot, vlm_dir = lerobot_config(directory, vlm_path)
-        if lerobot.get('empty_cameras', 0):
-            raise CheckpointError(f"{directory / 'config.json'}: empty_cameras="
-                                  f"{lerobot['empty_cameras']}: not supported by vla_ros")
+        config_json = directory / 'config.json'
+        empty = lerobot.get('empty_cameras', 0)
+        if empty != 0 or isinstance(empty, bool):
+            raise CheckpointError(f'{config_json}: empty_cameras={empty!r}: only 0 is '
+                                  'supported by vla_ros')
         model = SmolVLA.from_lerobot(directory, vlm_dir)
-        stats = NormalizationStats(**read_lerobot_stats(directory))
+        try:
+            stats = NormalizationStats(**read_lerobot_stats(directory))
+        except PolicyError as exc:
+            raise CheckpointError(f'{directory}: normalization statistics: {exc}') from None
         cameras = [name[len(LEROBOT_CAMERA_PREFIX):] if name.startswith(LEROBOT_CAMERA_PREFIX)
                    else name for name, feature in lerobot.get('input_features', {}).items()
                    if feature.get('type') == 'VISUAL']
-        spec = PolicySpec(**{'camera_names': cameras,
-                             'joint_names': [f'joint_{i}' for i in range(stats.action_mean.size)],
-                             **spec_overrides})
-        tokenizer_dir = vlm_dir if vlm_dir is not None else directory
-        return cls(model, load_tokenizer(tokenizer_dir), stats, spec)
+        try:
+            spec = PolicySpec(**{'camera_names': cameras, 'joint_names': [
+                f'joint_{i}' for i in range(stats.action_mean.size)], **spec_overrides})
+            tokenizer_dir = vlm_dir if vlm_dir is not None else directory
+            return cls(model, load_tokenizer(tokenizer_dir), stats, spec)
+        except PolicyError as exc:
+            raise CheckpointError(f'{config_json}: {exc}') from None
+
+
+def spec_from_json(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """
+    Check the types of ``policy.json``'s ``spec`` object and return it.
+
+    `PolicySpec` checks the values; this catches what it would misread, such as a camera
+    name string taken for a list of one-letter names.
+    """
+    fields = {f.name for f in dataclasses.fields(PolicySpec)}
+    unknown = sorted(set(data) - fields)
+    if unknown:
+        raise CheckpointError(f'{path}: spec.{unknown[0]}: unknown field (known: '
+                              + ', '.join(sorted(fields)) + ')')
+    for name in ('camera_names', 'joint_names'):
+        if name not in data:
+            raise CheckpointError(f'{path}: spec.{name}: missing')
+    for name in ('camera_names', 'joint_names', 'state_names'):
+        value = data.get(name, [])
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise CheckpointError(f'{path}: spec.{name}={value!r}: must be a list of strings')
+    if 'action_dt_s' in data and not is_number(data['action_dt_s']):
+        raise CheckpointError(f"{path}: spec.action_dt_s={data['action_dt_s']!r}: must be a "
+                              'number')
+    if not isinstance(data.get('action_mode', ''), str):
+        raise CheckpointError(f"{path}: spec.action_mode={data['action_mode']!r}: must be a "
+                              'string')
+    return dict(data)
 
 
 def load_tokenizer(directory: str | Path):
@@ -293,8 +336,10 @@ def load_tokenizer(directory: str | Path):
                               'SmolVLM2 directory)')
     try:
         return PreTrainedTokenizerFast.from_pretrained(str(directory), local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{directory / 'tokenizer.json'}: unreadable ({exc})") from None
+    # The Rust tokenizers library raises a bare Exception for a file it cannot parse.
+    except Exception as exc:  # noqa: BLE001
+        raise CheckpointError(f'{directory}: tokenizer.json or tokenizer_config.json unreadable '
+                              f'({type(exc).__name__}: {exc})') from None
 
 
 # The name this class had before a second policy kind was possible; kept for existing code.
