@@ -63,6 +63,11 @@ class TrainConfig:
     max_time_s: float = param(
         0.0, 'Stop (and checkpoint) after this much wall time; 0: no limit [s].')
     action_mode: str = param('absolute', 'absolute joint targets (the only mode trained).')
+    rtc_max_delay_steps: int = param(
+        0, 'Training-time real-time chunking (Black et al. 2025, arXiv 2512.05964): each '
+        'sample gets an inference delay d drawn uniformly from 0..this; its first d actions '
+        'are given clean (flow time 0) and left out of the loss, so the policy can continue a '
+        "chunk with RTCConfig(guidance='trained'); 0: off [action steps].")
 
     def __post_init__(self):
         require_finite(self, 'learning_rate', 'min_learning_rate', 'weight_decay',
@@ -90,3 +95,5 @@ class TrainConfig:
                 'must be in [0, 0.5]')
         require(self, 'record_workers', self.record_workers >= 1, 'must be >= 1')
         require(self, 'max_time_s', self.max_time_s >= 0, 'must be >= 0')
+        require(self, 'rtc_max_delay_steps', 0 <= self.rtc_max_delay_steps < self.chunk_size,
+                'must be in [0, chunk_size)')

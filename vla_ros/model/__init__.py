@@ -15,6 +15,7 @@
 """SmolVLA in plain PyTorch: vision encoder, connector, language model, action expert."""
 
 from vla_ros.model.config import ModelConfigError, SmolVLAConfig
+from vla_ros.model.rtc import RTCConfig
 from vla_ros.model.smolvla import SmolVLA
 
-__all__ = ['ModelConfigError', 'SmolVLA', 'SmolVLAConfig']
+__all__ = ['ModelConfigError', 'RTCConfig', 'SmolVLA', 'SmolVLAConfig']

@@ -36,8 +36,12 @@ def sample_time(batch_size: int, device: torch.device | str = 'cpu',
 
 def interpolate(actions: torch.Tensor, noise: torch.Tensor,
                 time: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return (x_t, target velocity u) for actions/noise (B, H, A) and time (B,)."""
-    t = time[:, None, None]
+    """
+    Return (x_t, target velocity u) for actions/noise (B, H, A) and time (B,) or (B, H).
+
+    A per-step time (B, H) gives each action its own noise level (training-time RTC).
+    """
+    t = time.reshape(time.shape + (1,) * (actions.ndim - time.ndim))    # (B, 1, 1) or (B, H, 1)
     return t * noise + (1 - t) * actions, noise - actions
 
 

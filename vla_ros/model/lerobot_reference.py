@@ -24,6 +24,7 @@ seeded random weights, at sizes given as our config; both go through this module
 - `lerobot_policy_config`: our config mapped onto LeRobot's ``SmolVLAConfig``, the inverse of
   what ``SmolVLA.from_lerobot`` reads back;
 - `build_lerobot_policy`: the policy in fp32 with `randomize_weights` applied;
+- `lerobot_rtc_config`: our `RTCConfig` as LeRobot's ``rtc_config`` (the RTC fixture);
 - `use_offline_hub`: nothing is ever downloaded.
 
 Importing this module needs torch only: transformers and lerobot are imported inside the
@@ -38,6 +39,7 @@ from typing import Any, Mapping
 import torch
 
 from vla_ros.model.config import SmolVLAConfig
+from vla_ros.model.rtc import RTCConfig
 
 
 def use_offline_hub() -> None:
@@ -151,3 +153,20 @@ def build_lerobot_policy(config: Any, seed: int) -> Any:
     policy = SmolVLAPolicy(config).to(torch.float32)
     randomize_weights(policy, seed)
     return policy
+
+
+def lerobot_rtc_config(rtc: RTCConfig) -> Any:
+    """
+    Map `rtc` onto LeRobot's ``RTCConfig`` (``SmolVLAConfig.rtc_config``).
+
+    Only ``guidance='lerobot'`` exists in LeRobot 0.6.1 (no Jacobian term, no trained mode).
+    """
+    from lerobot.configs import RTCAttentionSchedule
+    from lerobot.policies.rtc.configuration_rtc import RTCConfig as LeRobotRTCConfig
+
+    if rtc.guidance != 'lerobot':
+        raise ValueError(f"rtc.guidance={rtc.guidance!r}: LeRobot 0.6.1 only has 'lerobot'")
+    return LeRobotRTCConfig(
+        enabled=True, prefix_attention_schedule=RTCAttentionSchedule[rtc.schedule.upper()],
+        max_guidance_weight=float(rtc.max_guidance_weight),
+        execution_horizon=int(rtc.execution_horizon))

@@ -43,6 +43,7 @@ from vla_ros.model.config import SmolVLAConfig
 from vla_ros.model.connector import Connector
 from vla_ros.model.flow_matching import euler_sample, interpolate, sample_time
 from vla_ros.model.language_model import LanguageModel
+from vla_ros.model.rtc import check_rtc_arguments, rtc_sample, RTCConfig, training_prefix
 from vla_ros.model.vision import VisionEncoder
 
 
@@ -162,25 +163,35 @@ class SmolVLA(nn.Module):
     # Suffix: noisy actions and time -> velocity.
 
     def time_embedding(self, time: torch.Tensor) -> torch.Tensor:
-        """Sine-cosine embedding (B, D_exp) of times (B,), periods min_period..max_period."""
+        """Sine-cosine embedding (..., D_exp) of times (...,), periods min_period..max_period."""
         half = self.config.expert_hidden_size // 2
         f64 = torch.float32 if time.device.type == 'mps' else torch.float64
         fraction = torch.linspace(0.0, 1.0, half, dtype=f64, device=time.device)
         period = self.config.min_period * (
             self.config.max_period / self.config.min_period) ** fraction
-        angle = (2 * math.pi / period)[None, :] * time[:, None]          # (B, D_exp / 2)
-        return torch.cat([angle.sin(), angle.cos()], dim=1).to(self.dtype)
+        angle = (2 * math.pi / period) * time[..., None]                 # (..., D_exp / 2)
+        return torch.cat([angle.sin(), angle.cos()], dim=-1).to(self.dtype)
 
     def embed_suffix(self, x_t: torch.Tensor, time: torch.Tensor) -> torch.Tensor:
-        """Embed x_t and t as action tokens (B, chunk, D_exp): action_in_proj + time MLP."""
+        """
+        Embed x_t and t as action tokens (B, chunk, D_exp): action_in_proj + time MLP.
+
+        `time` is (B,), one flow time per sample, or (B, chunk), one per action: training-time
+        RTC gives the actions already executing time 0.
+        """
         actions = self.action_in_proj(x_t.to(self.dtype))                 # (B, chunk, D_exp)
-        t = self.time_embedding(time)[:, None].expand_as(actions)         # (B, chunk, D_exp)
+        t = self.time_embedding(time)                                     # (B, [chunk,] D_exp)
+        t = t[:, None].expand_as(actions) if time.ndim == 1 else t        # (B, chunk, D_exp)
         h = F.silu(self.action_time_mlp_in(torch.cat([actions, t], dim=2)))
         return self.action_time_mlp_out(h)
 
     def velocity(self, x_t: torch.Tensor, time: torch.Tensor,
                  ctx: ExpertContext) -> torch.Tensor:
-        """Predict the flow (B, chunk, max_action_dim), float32, at x_t (B, chunk, A), t (B,)."""
+        """
+        Predict the flow (B, chunk, max_action_dim), float32, at x_t (B, chunk, A).
+
+        `time` is (B,) or (B, chunk), as for `embed_suffix`.
+        """
         out = self.expert(self.embed_suffix(x_t, time), ctx)              # (B, chunk, D_exp)
         return self.action_out_proj(out).float()
 
@@ -191,7 +202,10 @@ class SmolVLA(nn.Module):
     def sample_actions(self, images: list[torch.Tensor], img_masks: list[torch.Tensor],
                        lang_tokens: torch.Tensor, lang_masks: torch.Tensor,
                        state: torch.Tensor, noise: torch.Tensor | None = None,
-                       num_steps: int | None = None) -> torch.Tensor:
+                       num_steps: int | None = None, *,
+                       prev_chunk: torch.Tensor | None = None,
+                       inference_delay: int | None = None,
+                       rtc: RTCConfig | None = None) -> torch.Tensor:
         """
         Sample a chunk of normalized, padded actions (B, chunk_size, max_action_dim).
 
@@ -199,12 +213,26 @@ class SmolVLA(nn.Module):
         camera of (B, 3, S, S) in [-1, 1] at model resolution, `img_masks` a list of (B,)
         bools, `lang_tokens`/`lang_masks` (B, L_lang), `state` (B, max_state_dim) normalized
         and zero-padded. `noise` (B, chunk_size, max_action_dim) defaults to N(0, 1).
+
+        Real-Time Chunking (`vla_ros.model.rtc`) when both `rtc` and `prev_chunk` are given:
+        `prev_chunk` (B, T_prev, A) is what remains of the previous chunk from the step this
+        observation was taken at, normalized like the actions (T_prev <= chunk_size and
+        A <= max_action_dim; shorter is zero-padded), and `inference_delay` the number of its
+        steps that will have executed before this chunk arrives. Bad RTC arguments raise
+        ValueError naming the argument before any computation.
         """
         c = self.config
         if noise is None:
             noise = torch.randn(state.shape[0], c.chunk_size, c.max_action_dim,
                                 device=state.device)
+        guided = rtc is not None and prev_chunk is not None
+        if guided:
+            check_rtc_arguments(prev_chunk, inference_delay, rtc, c.chunk_size,
+                                c.max_action_dim, state.shape[0])
         ctx = self.encode_prefix(images, img_masks, lang_tokens, lang_masks, state)
+        if guided:
+            return rtc_sample(lambda x, t: self.velocity(x, t, ctx), noise.float(),
+                              num_steps or c.num_steps, prev_chunk, inference_delay, rtc)
         return euler_sample(lambda x, t: self.velocity(x, t, ctx), noise.float(),
                             num_steps or c.num_steps)
 
@@ -212,7 +240,9 @@ class SmolVLA(nn.Module):
         """
         Squared velocity errors (B, chunk_size, max_action_dim), float32, unreduced.
 
-        `batch` as for `compute_loss`; ``noise`` and ``time`` are drawn when absent.
+        `batch` as for `compute_loss`; ``noise`` and ``time`` are drawn when absent. With
+        ``rtc_delay`` the first steps of each sample are clean actions at time 0: their
+        entries here are not part of the loss (`compute_loss` leaves them out).
         """
         actions = batch['actions'].float()
         noise = batch.get('noise')
@@ -221,6 +251,11 @@ class SmolVLA(nn.Module):
         time = batch.get('time')
         if time is None:
             time = sample_time(actions.shape[0], actions.device)
+        delay = batch.get('rtc_delay')
+        if delay is not None:
+            # Training-time RTC (arXiv 2512.05964): the executing prefix is given, not noised.
+            prefix = training_prefix(delay.to(actions.device), actions.shape[1])    # (B, chunk)
+            time = torch.where(prefix, torch.zeros_like(time)[:, None], time[:, None])
         x_t, target = interpolate(actions, noise.float(), time.float())
         ctx = self.encode_prefix(batch['images'], batch['img_masks'], batch['lang_tokens'],
                                  batch['lang_masks'], batch['state'])
@@ -234,8 +269,10 @@ class SmolVLA(nn.Module):
         of (B,) bool), ``lang_tokens`` (B, L) long, ``lang_masks`` (B, L) bool, ``state``
         (B, max_state_dim), ``actions`` (B, chunk_size, max_action_dim), both normalized and
         zero-padded; optional ``action_is_pad`` (B, chunk_size) bool, ``noise`` (like
-        actions) and ``time`` (B,). As LeRobot: the mean over steps that are not padding and
-        over the robot's ``action_dim`` real action entries.
+        actions), ``time`` (B,) and ``rtc_delay`` (B,) integers in [0, chunk_size): that
+        many first steps are given clean at time 0 and left out of the loss (training-time
+        RTC). As LeRobot: the mean over steps that are not padding and over the robot's
+        ``action_dim`` real action entries.
         """
         losses = self.flow_losses(batch)[:, :, :self.config.real_action_dim]
         is_pad = batch.get('action_is_pad')
@@ -243,6 +280,9 @@ class SmolVLA(nn.Module):
             valid = torch.ones(losses.shape[:2], device=losses.device)
         else:
             valid = (~is_pad.bool()).float()                              # (B, chunk)
+        delay = batch.get('rtc_delay')
+        if delay is not None:
+            valid = valid * ~training_prefix(delay.to(losses.device), losses.shape[1])
         per_sample = (losses * valid[:, :, None]).sum(dim=(1, 2))
         counts = valid.sum(dim=1) * losses.shape[-1]
         if reduction == 'none':

@@ -46,6 +46,18 @@ class EpisodeArrays:
                              f'{len(self.action)}, images {lengths}: must be equal and > 0')
 
 
+def sample_rtc_delays(rng: np.random.Generator, batch_size: int, max_delay_steps: int):
+    """
+    Inference delays (B,) int64 for training-time RTC, uniform over 0..max_delay_steps.
+
+    ``SmolVLA.compute_loss`` reads them as ``batch['rtc_delay']``: each sample's first d
+    actions are given clean at flow time 0 and not scored (arXiv 2512.05964).
+    """
+    import torch
+
+    return torch.from_numpy(rng.integers(0, max_delay_steps + 1, size=batch_size))
+
+
 class ChunkSamples:
     """
     Draws batches of (observation, future action chunk) from a set of episodes.

@@ -16,8 +16,9 @@
 The training loop: AdamW, warm-up + cosine schedule, gradient clipping, resumable.
 
 Randomness is derived from ``(seed, step)`` at every step (batch choice, augmentation, the
-flow-matching noise and time), so a run resumed from a checkpoint draws exactly the batches the
-uninterrupted run would have drawn; only the optimizer moments and the step need saving.
+flow-matching noise and time, the training-time RTC delays), so a run resumed from a checkpoint
+draws exactly the batches the uninterrupted run would have drawn; only the optimizer moments and
+the step need saving.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from vla_ros.training.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
+from vla_ros.training.data import sample_rtc_delays
 from vla_ros.training.loss_log import LossLog, plot_loss_curve
 from vla_ros.training.train_config import TrainConfig
 
@@ -71,6 +73,8 @@ def train(model, batches: BatchSource, cfg: TrainConfig, run_dir: str | Path,
           resume: bool = True, progress: bool = True) -> TrainResult:
     """
     Train `model` (``model.compute_loss(batch)`` -> scalar loss) for ``cfg.steps`` steps.
+
+    With ``cfg.rtc_max_delay_steps`` each batch also gets ``rtc_delay`` (training-time RTC).
 
     Writes ``run_dir/loss.csv``, ``run_dir/loss_curve.png`` and checkpoints under
     ``run_dir/checkpoints/``; `save_policy(dir)` writes the loadable policy into a checkpoint
@@ -126,6 +130,10 @@ def train(model, batches: BatchSource, cfg: TrainConfig, run_dir: str | Path,
             rng = np.random.default_rng([cfg.seed, step])
             torch.manual_seed(cfg.seed * 1_000_003 + step)
             batch = batches.sample(rng, cfg.batch_size)
+            if cfg.rtc_max_delay_steps:
+                # Drawn after the batch, so that runs without RTC keep their batches.
+                batch['rtc_delay'] = sample_rtc_delays(rng, cfg.batch_size,
+                                                       cfg.rtc_max_delay_steps)
             lr = learning_rate(cfg, step)
             for group in optimizer.param_groups:
                 group['lr'] = lr
