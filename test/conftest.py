@@ -75,7 +75,9 @@ class ScriptedPolicy:
         self.output = output
         self.horizon = horizon
         self.observations = []
+        self.calls = []                 # the keyword arguments of every predict_chunk
         self.num_steps = None
+        self.rtc = ''
 
     camera_names = property(lambda self: self.spec.camera_names)
     joint_names = property(lambda self: self.spec.joint_names)
@@ -84,10 +86,14 @@ class ScriptedPolicy:
 
     def predict_chunk(self, obs, **kwargs):
         self.observations.append(obs)
+        self.calls.append(kwargs)
         return self.output(obs)
 
     def set_num_steps(self, num_steps):
         self.num_steps = num_steps
+
+    def set_rtc(self, guidance, *args):
+        self.rtc = guidance
 
     def warm_up(self, instruction=''):
         return 0.0

@@ -26,6 +26,7 @@ READ_ONLY = {
     ExecutorConfig: {'joint_names', 'command_interface', 'command_topic', 'urdf_path'},
     PolicyNodeConfig: {'checkpoint_path', 'device', 'dtype', 'camera_topics', 'camera_slots',
                        'compressed', 'joint_names', 'action_mode', 'executor_state_topic',
+                       'executor_plan_topic',
                        'warmup'},
     SimConfig: {'image_width', 'image_height', 'cameras', 'physics_rate_hz'},
     TrainConfig: set(),

@@ -65,6 +65,9 @@ class KeepingPolicy:
     def set_num_steps(self, num_steps):
         self.policy.set_num_steps(num_steps)
 
+    def set_rtc(self, *args):
+        self.policy.set_rtc(*args)
+
 
 @pytest.fixture(scope='module')
 def env():

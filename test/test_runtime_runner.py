@@ -67,10 +67,11 @@ def test_joint_names_parameter_renames_the_model_joints(tiny_policy_dir):
 
 
 def test_wrong_joint_count_is_a_clear_load_error(tiny_policy_dir):
+    from vla_ros.model.checkpoint import CheckpointError
     from vla_ros.policy import PolicyError
     cfg = PolicyNodeConfig(checkpoint_path=str(tiny_policy_dir), joint_names=('a', 'b'),
                            warmup=False)
-    with pytest.raises(PolicyError, match='joint_names'):
+    with pytest.raises((PolicyError, CheckpointError), match='joint_names'):
         PolicyRunner.load(cfg)
 
 
@@ -188,3 +189,121 @@ def test_a_registered_format_is_found_by_what_the_directory_holds(tmp_path):
 def test_scripted_policy_meets_the_interface():
     from vla_ros.policy.interface import VLAPolicy
     assert isinstance(ScriptedPolicy(drifting_chunk), VLAPolicy)
+
+
+def plan(t0=10.0, joints=('j2', 'j0', 'j1', 'extra'), dt=0.02, steps=101):
+    """An executor plan: joint j moves at (j + 1) rad/s from 0 at `t0`."""
+    speeds = np.array([3.0, 1.0, 2.0, 9.0])
+    positions = (dt * np.arange(steps))[:, None] * speeds[None, :]
+    return ActionChunk(joints, t0, dt, positions)
+
+
+def test_previous_chunk_samples_the_plan_on_the_policy_grid():
+    runner = fed_runner(rtc_guidance='lerobot')
+    obs = observation(stamp=9.98, joint_order=())
+    assert runner.previous_chunk(obs) is None, 'no plan yet'
+    runner.set_plan(plan())
+    prev = runner.previous_chunk(obs)
+    assert prev.joint_names == JOINTS and prev.t0 == 9.98 and prev.horizon == 10
+    t = np.maximum(9.98 + 0.1 * np.arange(10) - 10.0, 0.0)    # before the plan: its start
+    t = np.minimum(t, 2.0)
+    np.testing.assert_allclose(prev.positions, t[:, None] * [1.0, 2.0, 3.0], atol=1e-12)
+    runner.set_plan(plan(joints=('j0', 'j1', 'x', 'y')))
+    assert runner.previous_chunk(obs) is None, 'the plan lacks j2'
+
+
+def test_rtc_passes_the_plan_and_the_delay_estimate_to_the_policy():
+    runner = fed_runner(rtc_guidance='lerobot', rtc_delay_percentile=100.0)
+    assert runner.policy.rtc == 'lerobot'
+    first = runner.infer(10.05, 'horizon')
+    assert first.rtc == 'no plan' and runner.policy.calls[-1] == {}
+    runner.complete(first, True, 10.2, latency_s=0.15)
+    runner.set_plan(plan(t0=10.2))
+    second = runner.infer(10.25, 'horizon')
+    call = runner.policy.calls[-1]
+    assert second.rtc == 'applied'
+    # Observation age (inputs stamped 10.0, assembled at 10.25) + the worst recent latency.
+    assert call['inference_delay_s'] == pytest.approx(0.25 + 0.15)
+    assert call['prev_chunk'].t0 == 10.0 and call['prev_chunk'].joint_names == JOINTS
+    assert runner.stats.rtc == {'applied': 1, 'no plan': 1, 'fallback': 0}
+    assert runner.stats.values(10.3)['rtc_delay_estimate_ms'] == '400.0'
+
+
+def test_an_unusable_previous_chunk_falls_back_to_plain_sampling_with_a_warning():
+    from vla_ros.policy.interface import RTCInputError
+
+    def picky(obs, prev_chunk=None, inference_delay_s=0.0):
+        if prev_chunk is not None:
+            raise RTCInputError('prev_chunk has NaN')
+        return drifting_chunk(obs)
+
+    runner = fed_runner(rtc_guidance='vjp')
+    runner.policy.predict_chunk = lambda obs, **kw: picky(obs, **kw)
+    runner.set_plan(plan())
+    inference = runner.infer(10.05, 'horizon')
+    assert inference.chunk is not None and inference.rtc == 'fallback'
+    assert inference.level == 'warn' and 'prev_chunk has NaN' in inference.message
+    assert runner.stats.rtc['fallback'] == 1 and runner.stats.errors == 0
+
+
+def test_a_policy_without_rtc_refuses_to_turn_it_on():
+    from vla_ros.policy.interface import PolicyError, VLAPolicy
+
+    class Plain(VLAPolicy):
+        spec = ScriptedPolicy(drifting_chunk).spec
+        horizon, device, dtype = 10, 'cpu', None
+
+        def to(self, device='cpu', dtype='float32'):
+            return self
+
+        def predict_chunk(self, obs, **kwargs):
+            return drifting_chunk(obs)
+
+    PolicyRunner(Plain(), PolicyNodeConfig())
+    with pytest.raises(PolicyError, match='does not support real-time chunking'):
+        PolicyRunner(Plain(), PolicyNodeConfig(rtc_guidance='lerobot'))
+
+
+
+def test_smolvla_policy_continues_the_previous_chunk(tiny_policy_dir):
+    import torch
+
+    from vla_ros.policy import load_policy
+    from vla_ros.policy.interface import PolicyError, RTCInputError
+    policy = load_policy(tiny_policy_dir)
+    obs = observation(joint_order=JOINTS)
+    torch.manual_seed(0)
+    plain = policy.predict_chunk(obs)
+    prev = ActionChunk(JOINTS, obs.stamp, policy.action_dt_s,
+                       np.linspace([0.5, -0.5, 0.2], [0.9, -0.1, 0.6], policy.horizon))
+    policy.set_rtc('trained')
+    torch.manual_seed(0)
+    frozen = policy.predict_chunk(obs, prev_chunk=prev, inference_delay_s=0.25)
+    # 0.25 s at 0.1 s per step: 3 steps execute before the chunk lands, and are kept as planned.
+    np.testing.assert_allclose(frozen.positions[:3], prev.positions[:3], atol=1e-5)
+    assert np.abs(frozen.positions[3:] - prev.positions[3:]).max() > 1e-3
+    policy.set_rtc('lerobot', 'exp', 5.0)
+    torch.manual_seed(0)
+    guided = policy.predict_chunk(obs, prev_chunk=prev, inference_delay_s=0.25)
+    assert np.abs(guided.positions - plain.positions).max() > 1e-4
+    torch.manual_seed(0)
+    assert np.array_equal(policy.predict_chunk(obs).positions, plain.positions), \
+        'without a previous chunk the sample is plain'
+    bad = ActionChunk(('j0', 'j1', 'x'), obs.stamp, policy.action_dt_s, prev.positions)
+    with pytest.raises(RTCInputError, match='joints'):
+        policy.predict_chunk(obs, prev_chunk=bad, inference_delay_s=0.1)
+    with pytest.raises(RTCInputError, match='inference_delay_s'):
+        policy.predict_chunk(obs, prev_chunk=prev, inference_delay_s=float('nan'))
+    with pytest.raises(PolicyError, match='rtc_execution_horizon'):
+        policy.set_rtc('lerobot', execution_horizon=policy.horizon + 1)
+    policy.set_rtc('')
+    assert policy.rtc is None
+
+
+def test_training_metadata_round_trips(tiny_policy_dir, tmp_path):
+    from vla_ros.policy import load_policy
+    policy = load_policy(tiny_policy_dir)
+    assert policy.training == {}
+    policy.training['rtc_max_delay_steps'] = 4
+    policy.save_pretrained(tmp_path)
+    assert load_policy(tmp_path).training == {'rtc_max_delay_steps': 4}

@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
     policy = build_policy(run_dir, cfg, episodes, action_dt_s=1.0 / fps)
     samples = ChunkSamples(episodes, policy, policy.model.config.chunk_size,
                            cfg.augment_shift_px, cfg.state_noise_std)
+    if cfg.rtc_max_delay_steps:
+        # Recorded in policy.json: a policy node runs it with rtc_guidance=trained.
+        policy.training['rtc_max_delay_steps'] = cfg.rtc_max_delay_steps
     n_params = sum(p.numel() for p in policy.model.parameters())
     log.info('%d episodes, %d frames; model %.2f M parameters; %d steps of %d', len(episodes),
              len(samples), n_params / 1e6, cfg.steps, cfg.batch_size)

@@ -68,16 +68,63 @@ class ExecutorConfig:
         'above, joint by joint.', read_only=True)
     command_interface: str = param(
         'forward_position', 'Command message: forward_position (Float64MultiArray), '
-        'joint_trajectory (single-point JointTrajectory) or joint_state (JointState).',
-        read_only=True)
+        'joint_trajectory (single-point JointTrajectory), joint_trajectory_window (the next '
+        'window_s of commands as a stamped JointTrajectory that a joint_trajectory_controller '
+        'interpolates, at window_rate_hz) or joint_state (JointState).', read_only=True)
     command_topic: str = param(
         '/forward_position_controller/commands', 'Topic the commands are published on.',
         read_only=True)
     state_rate_hz: float = param(
         20.0, 'Rate of the executor state (~/state, read by the policy node) [Hz].')
     diagnostics_period_s: float = param(1.0, 'Period of /diagnostics [s].')
+    plan_horizon_s: float = param(
+        2.0, 'How far ahead ~/plan (what the executor will command if no chunk arrives, read '
+        'for real-time chunking) reaches, published with ~/state; 0: not published [s].')
+    plan_dt_s: float = param(0.02, 'Time between two points of ~/plan [s].')
+    window_s: float = param(
+        0.2, 'joint_trajectory_window: how far ahead each window reaches; its last point is '
+        'at rest, so a controller left without windows stops there [s].')
+    window_rate_hz: float = param(
+        50.0, 'joint_trajectory_window: windows per second; also the spacing of their points '
+        '(1/window_rate_hz) [Hz].')
+    control_thread: bool = param(
+        True, 'Tick in a dedicated thread that sleeps until each period on the monotonic clock '
+        '(steadier than an rclpy timer); false, or use_sim_time: an rclpy timer on the node '
+        'clock.', read_only=True)
+    control_thread_priority: int = param(
+        50, 'Real-time (SCHED_FIFO) priority of the control thread, 1-99, as ros2_control_node '
+        'takes for its loop; needs rtprio rights (else the node says so once and runs it at '
+        'normal priority); 0: normal priority.', read_only=True)
+    follow_tolerance: tuple[float, ...] = param(
+        (0.1,), 'Largest |joint_states - command| that counts as following; one value or one '
+        'per joint [rad or m].')
+    follow_timeout_s: float = param(
+        0.25, 'A joint beyond follow_tolerance this long means the controller does not follow: '
+        'ERROR in /diagnostics, an error log line, follow_error=2 in ~/state [s].')
+    follow_delay_s: float = param(
+        0.01, 'joint_states at time t are compared with the command of t - follow_delay_s '
+        '(one controller period) [s].')
+    pause_on_follow_error: bool = param(
+        False, 'Pause (as ~/pause) when the controller does not follow; ~/resume continues.')
 
     def __post_init__(self):
+        require_finite(self, 'window_s', 'window_rate_hz', 'follow_tolerance',
+                       'follow_timeout_s', 'follow_delay_s')
+        require(self, 'window_rate_hz', 1 <= self.window_rate_hz <= 1000, 'must be in [1, 1000]')
+        require(self, 'window_s', 1.0 / self.window_rate_hz <= self.window_s <= 10,
+                'must be in [1/window_rate_hz, 10]')
+        require(self, 'follow_tolerance', len(self.follow_tolerance) > 0 and all(
+            v > 0 for v in self.follow_tolerance), 'needs one value or one per joint, each > 0')
+        require(self, 'control_thread_priority', 0 <= self.control_thread_priority <= 99,
+                'must be in [0, 99]')
+        require(self, 'follow_timeout_s', self.follow_timeout_s >= 0, 'must be >= 0')
+        require(self, 'follow_delay_s', 0 <= self.follow_delay_s <= 1, 'must be in [0, 1]')
+        require(self, 'follow_tolerance', len(self.follow_tolerance) == 1
+                or not self.joint_names or len(self.follow_tolerance) == len(self.joint_names),
+                f'needs one value or one per joint ({len(self.joint_names)})')
+        require_finite(self, 'plan_horizon_s', 'plan_dt_s')
+        require(self, 'plan_horizon_s', 0 <= self.plan_horizon_s <= 60, 'must be in [0, 60]')
+        require(self, 'plan_dt_s', 1e-3 <= self.plan_dt_s <= 1, 'must be in [0.001, 1]')
         require_finite(self, 'control_rate_hz', 'crossfade_s', 'old_chunk_weight',
                        'max_chunk_age_s', 'max_future_stamp_s', 'position_lower',
                        'position_upper', 'max_velocity', 'max_acceleration',
@@ -85,8 +132,8 @@ class ExecutorConfig:
         require(self, 'control_rate_hz', self.control_rate_hz > 0, 'must be > 0')
         require_choice(self, 'blend_mode', ('replace', 'crossfade', 'weighted_average'))
         require_choice(self, 'interpolation', ('linear', 'cubic', 'quintic'))
-        require_choice(self, 'command_interface',
-                       ('forward_position', 'joint_trajectory', 'joint_state'))
+        require_choice(self, 'command_interface', ('forward_position', 'joint_trajectory',
+                                                   'joint_trajectory_window', 'joint_state'))
         require(self, 'crossfade_s', self.crossfade_s >= 0, 'must be >= 0')
         require(self, 'old_chunk_weight', 0 <= self.old_chunk_weight <= 1,
                 'must be in [0, 1]')
@@ -167,11 +214,39 @@ class PolicyNodeConfig:
     diagnostics_period_s: float = param(2.0, 'Period of diagnostics and the log summary [s].')
     warn_period_s: float = param(
         5.0, 'A refused observation is warned about at most once per cause per period [s].')
+    rtc_guidance: str = param(
+        '', 'Real-time chunking: the new chunk continues what the executor will command while '
+        'the policy thinks. Empty: off; lerobot (guidance without the Jacobian, as LeRobot '
+        "0.6.1), vjp (the paper's guidance, one backward pass per step) or trained (a "
+        'policy trained with delayed prefixes: the prefix is clamped, no guidance).')
+    rtc_schedule: str = param(
+        'linear', 'Real-time chunking prefix weights over the overlap: zeros, ones, linear or '
+        'exp.')
+    rtc_max_guidance_weight: float = param(
+        10.0, 'Real-time chunking: upper bound of the guidance weight (LeRobot 0.6.1: 10).')
+    rtc_execution_horizon: int = param(
+        0, 'Real-time chunking: steps of the previous chunk the new one is guided towards; '
+        "0: the policy's chunk length.")
+    rtc_delay_percentile: float = param(
+        90.0, 'Real-time chunking: the frozen prefix covers this percentile of the recent '
+        'inference latencies plus the observation age, in action steps rounded up [%].')
+    executor_plan_topic: str = param(
+        'chunk_executor/plan', "The executor's plan (what it will command), read for "
+        'real-time chunking.', read_only=True)
 
     def __post_init__(self):
         require_finite(self, 'trigger_horizon_s', 'trigger_rate_hz', 'max_obs_age_s',
                        'max_sync_skew_s', 'diagnostics_period_s', 'horizon_rearm_s',
-                       'warn_period_s')
+                       'warn_period_s', 'rtc_max_guidance_weight', 'rtc_delay_percentile')
+        require_choice(self, 'rtc_guidance', ('', 'lerobot', 'vjp', 'trained'))
+        require_choice(self, 'rtc_schedule', ('zeros', 'ones', 'linear', 'exp'))
+        require(self, 'rtc_max_guidance_weight', self.rtc_max_guidance_weight > 0,
+                'must be > 0')
+        require(self, 'rtc_execution_horizon', self.rtc_execution_horizon >= 0, 'must be >= 0')
+        require(self, 'rtc_delay_percentile', 0 < self.rtc_delay_percentile <= 100,
+                'must be in (0, 100]')
+        require(self, 'executor_plan_topic', not self.rtc_guidance
+                or bool(self.executor_plan_topic), 'must be set when rtc_guidance is set')
         require(self, 'device', self.device == 'cpu' or self.device.startswith('cuda'),
                 'must be cpu, cuda or cuda:N')
         require_choice(self, 'dtype', ('float32', 'bfloat16'))
@@ -209,7 +284,7 @@ class SimConfig:
 
     task: str = param(
         '', 'Task name (touch, push_left, pick) or instruction such as "pick up the green '
-        'cube"; empty: a task drawn from the seed per episode.')
+        'cube"; empty: every task in turn (touch, push_left, pick, touch, ...), as vla-ros eval.')
     seed: int = param(0, "Seed of the first episode's object poses; episode k uses seed + k.")
     random_target_color: bool = param(
         False, 'Draw the target cube colour per episode; false: each task has its fixed '
@@ -228,6 +303,12 @@ class SimConfig:
         20.0, 'Episode length before it counts as failed and the node starts the next [s].')
     reset_after_success_s: float = param(
         2.0, 'The node starts the next episode this long after success; <= 0: never [s].')
+    episodes: int = param(
+        0, 'Run this many episodes (the first once a chunk has arrived), then print the '
+        'success table, write summary.json and table.md into out_dir, and exit; 0: run until '
+        'stopped.', read_only=True)
+    out_dir: str = param('outputs/sim_launch', 'Where an episodes run writes summary.json and '
+                         'table.md (relative: to the working directory).', read_only=True)
     executor_node: str = param(
         'chunk_executor', 'Chunk executor node re-synced at every episode start (its ~/pause '
         'then ~/resume), so it holds the new start pose instead of pulling the arm back to '
@@ -242,6 +323,11 @@ class SimConfig:
         for name in ('joint_state_rate_hz', 'camera_rate_hz', 'episode_time_s'):
             require(self, name, getattr(self, name) > 0, 'must be > 0')
         require(self, 'seed', self.seed >= 0, 'must be >= 0')
+        require(self, 'episodes', self.episodes >= 0, 'must be >= 0')
+        require(self, 'reset_after_success_s', self.episodes == 0
+                or self.reset_after_success_s > 0, 'must be > 0 when episodes > 0')
+        require(self, 'out_dir', self.episodes == 0 or bool(self.out_dir.strip()),
+                'must be set when episodes > 0')
         require(self, 'init_joint_noise_rad', 0 <= self.init_joint_noise_rad <= 0.2,
                 'must be in [0, 0.2]')
         require(self, 'cameras', len(self.cameras) > 0, 'needs at least one camera')

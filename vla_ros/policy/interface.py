@@ -43,6 +43,14 @@ class PolicyError(ValueError):
     """An observation, spec or statistic does not fit the policy; the message says how."""
 
 
+class RTCInputError(PolicyError):
+    """
+    The previous chunk or delay given for real-time chunking is unusable.
+
+    The message says why; the runtime then samples without real-time chunking and warns.
+    """
+
+
 @dataclass(frozen=True)
 class Observation:
     """
@@ -167,6 +175,17 @@ class VLAPolicy(abc.ABC):
 
     def set_num_steps(self, num_steps: int) -> None:
         """Set the number of sampling steps (flow policies); others ignore it."""
+
+    def set_rtc(self, guidance: str, schedule: str = 'linear', max_guidance_weight: float = 1.0,
+                execution_horizon: int = 0) -> None:
+        """
+        Turn real-time chunking on (`guidance` non-empty) or off.
+
+        Once on, `predict_chunk` uses `prev_chunk` and `inference_delay_s` when given. A policy
+        that cannot do it raises `PolicyError`.
+        """
+        if guidance:
+            raise PolicyError(f'{type(self).__name__} does not support real-time chunking')
 
     def warm_up(self, instruction: str = '') -> float:
         """Run one inference on blank inputs (allocates, fills caches); return seconds."""

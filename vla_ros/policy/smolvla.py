@@ -32,6 +32,7 @@ import dataclasses
 from dataclasses import dataclass, field
 import gc
 import json
+import math
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -39,11 +40,12 @@ import numpy as np
 import torch
 
 from vla_ros.control.action_chunk import ActionChunk
-from vla_ros.model import SmolVLA
+from vla_ros.model import RTCConfig, SmolVLA
 from vla_ros.model.checkpoint import (
     CheckpointError, is_lerobot_checkpoint, is_number, json_object, lerobot_config, read_json,
     read_lerobot_stats, refuse_pickle)
-from vla_ros.policy.interface import Observation, PolicyError, PolicySpec, VLAPolicy
+from vla_ros.policy.interface import (Observation, PolicyError, PolicySpec, RTCInputError,
+                                      VLAPolicy)
 from vla_ros.policy.normalization import NormalizationStats
 from vla_ros.policy.preprocessing import to_model_pixels
 
@@ -60,6 +62,8 @@ class SmolVLAPolicy(VLAPolicy):
     stats: NormalizationStats | Mapping[str, Any]
     spec: PolicySpec
     _buffers: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    rtc: RTCConfig | None = None        # real-time chunking; None: plain sampling
+    training: dict[str, Any] = field(default_factory=dict)   # how it was trained (policy.json)
 
     def __post_init__(self):
         if not isinstance(self.stats, NormalizationStats):
@@ -101,6 +105,28 @@ class SmolVLAPolicy(VLAPolicy):
     def set_num_steps(self, num_steps: int) -> None:
         """Set the number of flow-matching (Euler) steps of `predict_chunk`."""
         self.model.config.num_steps = int(num_steps)
+
+    def set_rtc(self, guidance: str, schedule: str = 'linear', max_guidance_weight: float = 10.0,
+                execution_horizon: int = 0) -> None:
+        """
+        Turn real-time chunking on (`guidance`: lerobot, vjp or trained) or off ('').
+
+        `execution_horizon` 0 means the whole chunk. ``trained`` expects a policy trained
+        with delayed prefixes (``training['rtc_max_delay_steps']``); on another it runs but the
+        model has never seen a clamped prefix.
+        """
+        if not guidance:
+            self.rtc = None
+            return
+        horizon = execution_horizon or self.horizon
+        if horizon > self.horizon:
+            raise PolicyError(f'rtc_execution_horizon={execution_horizon}: must be <= the '
+                              f'chunk length {self.horizon}')
+        try:
+            self.rtc = RTCConfig(schedule=schedule, max_guidance_weight=max_guidance_weight,
+                                 execution_horizon=horizon, guidance=guidance)
+        except ValueError as exc:
+            raise PolicyError(str(exc)) from None
 
     def close(self) -> None:
         """Drop the model and give its accelerator memory back."""
@@ -190,19 +216,47 @@ class SmolVLAPolicy(VLAPolicy):
         Predict the action chunk for one observation (unnormalized, policy joint order).
 
         Step k of the chunk is the target for ``obs.stamp + k * spec.action_dt_s``. `noise`
-        (1, chunk_size, max_action_dim) makes the sample deterministic. `prev_chunk` and
-        `inference_delay_s` are accepted for the interface; plain flow sampling ignores them.
+        (1, chunk_size, max_action_dim) makes the sample deterministic. With real-time chunking
+        on (`set_rtc`), `prev_chunk` (what the executor will command from ``obs.stamp`` on, in
+        the policy's joints, on its action grid) is continued: its first
+        ``ceil(inference_delay_s / action_dt_s)`` steps are frozen, the rest guided towards it;
+        an unusable one raises `RTCInputError`.
         """
         self.model.eval()
         state = np.asarray(obs.state, dtype=np.float64).reshape(1, -1)
         batch = self.prepare_batch({n: np.asarray(img)[None] for n, img in obs.images.items()},
                                    state, [obs.instruction])
-        actions = self.model.sample_actions(**batch, noise=noise)      # (1, chunk, A_max)
+        if self.rtc is not None and prev_chunk is not None:
+            batch.update(self._rtc_inputs(prev_chunk, inference_delay_s, state))
+        try:
+            actions = self.model.sample_actions(**batch, noise=noise)  # (1, chunk, A_max)
+        except ValueError as exc:
+            if 'prev_chunk' not in batch:
+                raise
+            raise RTCInputError(str(exc)) from None
         positions = self.unnormalize_actions(actions)[0]                # (chunk, A)
         if self.spec.action_mode == 'delta':
             positions = positions + self._joint_state(state)[0]
         return ActionChunk(self.spec.joint_names, float(obs.stamp), self.spec.action_dt_s,
                            positions)
+
+    def _rtc_inputs(self, prev: ActionChunk, delay_s: float, state: np.ndarray) -> dict:
+        """The previous chunk in model space (normalized, padded) and the delay in steps."""
+        if tuple(prev.joint_names) != self.spec.joint_names:
+            raise RTCInputError(f'prev_chunk joints {list(prev.joint_names)}: must be '
+                                f'{list(self.spec.joint_names)}')
+        if abs(prev.dt - self.spec.action_dt_s) > 1e-9 * self.spec.action_dt_s:
+            raise RTCInputError(f'prev_chunk.dt={prev.dt:g}: must be the action dt '
+                                f'{self.spec.action_dt_s:g}')
+        if not (np.isfinite(delay_s) and delay_s >= 0):
+            raise RTCInputError(f'inference_delay_s={delay_s}: must be finite and >= 0')
+        steps = prev.positions[:self.horizon]
+        try:
+            normalized = self.normalize_actions(steps[None], state)      # (1, T_prev, A_max)
+        except PolicyError as exc:
+            raise RTCInputError(f'prev_chunk: {exc}') from None
+        delay = min(math.ceil(delay_s / self.spec.action_dt_s - 1e-9), len(steps))
+        return {'prev_chunk': normalized, 'inference_delay': delay, 'rtc': self.rtc}
 
     def _joint_state(self, state: np.ndarray) -> np.ndarray:
         index = [self.spec.states.index(j) for j in self.spec.joint_names]
@@ -233,6 +287,8 @@ class SmolVLAPolicy(VLAPolicy):
         spec = dataclasses.asdict(self.spec)
         data = {'spec': {k: list(v) if isinstance(v, tuple) else v for k, v in spec.items()},
                 'stats': self.stats.to_dict()}
+        if self.training:
+            data['training'] = self.training
         (directory / 'policy.json').write_text(json.dumps(data, indent=2) + '\n')
         self.tokenizer.save_pretrained(str(directory))
 
@@ -263,8 +319,11 @@ class SmolVLAPolicy(VLAPolicy):
             except PolicyError as exc:
                 raise CheckpointError(f'{policy_json}: {exc}') from None
             model = SmolVLA.from_pretrained(directory)
+            training = data.get('training', {})
+            if not isinstance(training, dict):
+                raise CheckpointError(f'{policy_json}: training={training!r}: must be an object')
             try:
-                policy = cls(model, load_tokenizer(directory), stats, spec)
+                policy = cls(model, load_tokenizer(directory), stats, spec, training=training)
             except PolicyError as exc:
                 raise CheckpointError(f'{policy_json}: does not fit the model in '
                                       f"{directory / 'config.json'}: {exc}") from None

@@ -15,8 +15,9 @@
 """
 ROS message <-> core conversions for the node shells; the logic itself is in `vla_ros.messages`.
 
-Images go through cv_bridge when it is importable and through `vla_ros.messages.image`
-otherwise; both give the same array (``test_image_conversion`` checks it where cv_bridge is
+Images are decoded by `vla_ros.messages.image` only, on every machine: its checks (field types,
+sizes, buffer widths, decompression bombs) then hold for every message, and its result equals
+cv_bridge's ``imgmsg_to_cv2(msg, 'rgb8')`` (``test_image_conversion`` checks it where cv_bridge is
 installed). Compressed images are always decoded with Pillow, so a given message decodes the
 same way on every machine.
 """
@@ -31,7 +32,7 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.control.executor import STATE_FIELDS
-from vla_ros.messages.image import compressed_to_rgb, image_to_rgb, ImageError
+from vla_ros.messages.image import to_rgb
 from vla_ros.messages.stamps import to_nanoseconds
 from vla_ros.messages.trajectory import fill_joint_trajectory
 
@@ -39,25 +40,9 @@ LEVELS = {'ok': DiagnosticStatus.OK, 'warn': DiagnosticStatus.WARN,
           'error': DiagnosticStatus.ERROR}
 
 
-def make_image_decoder() -> tuple[Callable[[object], np.ndarray], str]:
-    """Return (msg -> (H, W, 3) uint8 RGB, name of the raw-image backend)."""
-    try:
-        from cv_bridge import CvBridge
-        bridge = CvBridge()
-    except Exception:  # noqa: BLE001 - cv_bridge absent or its cv2 broken: use numpy
-        bridge = None
-
-    def decode(msg) -> np.ndarray:
-        if hasattr(msg, 'format'):
-            return compressed_to_rgb(msg)
-        if bridge is None:
-            return image_to_rgb(msg)
-        try:
-            return np.ascontiguousarray(bridge.imgmsg_to_cv2(msg, desired_encoding='rgb8'))
-        except Exception as exc:  # noqa: BLE001 - CvBridgeError is not a ValueError
-            raise ImageError(f'Image.encoding={msg.encoding!r}: cv_bridge: {exc}') from None
-
-    return decode, 'numpy' if bridge is None else 'cv_bridge'
+def make_image_decoder() -> Callable[[object], np.ndarray]:
+    """Return msg -> (H, W, 3) uint8 RGB for ``Image`` and ``CompressedImage`` messages."""
+    return to_rgb
 
 
 def chunk_to_msg(chunk: ActionChunk, stamp_ns: int | None = None) -> JointTrajectory:

@@ -37,6 +37,7 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from vla_ros.config import PolicyNodeConfig
+from vla_ros.messages.trajectory import chunk_from_trajectory, MalformedChunk
 from vla_ros.ros.conversions import (chunk_to_msg, diagnostics_msg, executor_horizon,
                                      make_image_decoder, stamp_ns)
 from vla_ros.ros.params import declare_config, read_config, run_node, watch_config
@@ -54,8 +55,7 @@ class PolicyNode(LifecycleNode):
         self.cfg = declare_config(self, PolicyNodeConfig)   # a bad value exits before spinning
         self._infer_group = MutuallyExclusiveCallbackGroup()
         self._io_group = ReentrantCallbackGroup()
-        self._decode, backend = make_image_decoder()
-        self.get_logger().info(f'raw images decoded with {backend}')
+        self._decode = make_image_decoder()
         self.runner = None
         self._handles = []
         self._owned_timers = {}
@@ -89,6 +89,7 @@ class PolicyNode(LifecycleNode):
             self._sub(String, 'instruction', qos, lambda msg: inputs.set_instruction(msg.data))
         self._sub(Float64MultiArray, cfg.executor_state_topic, RELIABLE_QOS,
                   self._on_executor_state)
+        self._sub(JointTrajectory, cfg.executor_plan_topic, RELIABLE_QOS, self._on_plan)
         self._guard = self.create_guard_condition(lambda: self._run('horizon'),
                                                   self._infer_group)
         self._handles += [
@@ -148,6 +149,12 @@ class PolicyNode(LifecycleNode):
         remaining, newest_t0 = executor_horizon(msg)
         if self._active and self.runner.trigger.on_horizon(remaining, self._now(), newest_t0):
             self._guard.trigger()
+
+    def _on_plan(self, msg) -> None:
+        try:
+            self.runner.set_plan(chunk_from_trajectory(msg))
+        except MalformedChunk:
+            self.runner.set_plan(None)      # real-time chunking then samples without it
 
     def _on_tick(self) -> None:
         if self._active and self.runner.trigger.on_tick():

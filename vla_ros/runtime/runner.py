@@ -32,9 +32,11 @@ import time
 import traceback
 from typing import Any, Callable
 
+import numpy as np
+
 from vla_ros.control.action_chunk import ActionChunk, ChunkError
 from vla_ros.messages.trajectory import robot_order
-from vla_ros.policy.interface import Observation, VLAPolicy
+from vla_ros.policy.interface import Observation, RTCInputError, VLAPolicy
 from vla_ros.runtime.observation import ObservationAssembler, Refusal, slot_mapping
 from vla_ros.runtime.observation import WarningThrottle
 from vla_ros.runtime.stats import InferenceStats
@@ -49,6 +51,8 @@ class Inference:
     chunk: ActionChunk | None = None        # robot joint order; None: refused or failed
     observation: Observation | None = None
     latency_s: float = 0.0                  # policy time [s]
+    rtc: str = ''                           # real-time chunking: '', applied, no plan, fallback
+    delay_s: float = 0.0                    # the frozen prefix it assumed (RTC) [s]
     message: str = ''                       # one line for the log
     level: str = 'info'                     # log level of `message`: info, warn, error
     detail: str = ''                        # traceback, for debug logging
@@ -75,8 +79,14 @@ class PolicyRunner:
         self.trigger = InferenceTrigger(cfg.trigger, cfg.trigger_horizon_s, cfg.horizon_rearm_s)
         self.stats = InferenceStats()
         self.throttle = WarningThrottle(cfg.warn_period_s)
+        self._plan: ActionChunk | None = None
         if cfg.num_steps:
             policy.set_num_steps(cfg.num_steps)
+        self._set_rtc(cfg)
+
+    def _set_rtc(self, cfg) -> None:
+        self.policy.set_rtc(cfg.rtc_guidance, cfg.rtc_schedule, cfg.rtc_max_guidance_weight,
+                            cfg.rtc_execution_horizon)
 
     @classmethod
     def load(cls, cfg, decode: Callable[[Any], Any] = identity,
@@ -126,12 +136,44 @@ class PolicyRunner:
         self.throttle.period_s = cfg.warn_period_s
         if cfg.num_steps != self.cfg.num_steps and cfg.num_steps:
             self.policy.set_num_steps(cfg.num_steps)
+        rtc = ('rtc_guidance', 'rtc_schedule', 'rtc_max_guidance_weight', 'rtc_execution_horizon')
+        if any(getattr(cfg, name) != getattr(self.cfg, name) for name in rtc):
+            self._set_rtc(cfg)
         self.cfg = cfg
 
     def reset(self) -> None:
-        """Forget the inputs and the last publish: the world they describe was reset."""
+        """Forget the inputs, the executor's plan and the last publish: the world was reset."""
         self.inputs.clear()
         self.trigger.reset()
+        self._plan = None
+
+    # ---- real-time chunking ------------------------------------------------------------------
+    def set_plan(self, plan: ActionChunk | None) -> None:
+        """Store the executor's latest plan: what it will command if no chunk arrives."""
+        self._plan = plan
+
+    def previous_chunk(self, obs: Observation) -> ActionChunk | None:
+        """
+        The executor's plan on the policy's action grid from `obs`, in the policy's joints.
+
+        Step k is the plan at ``obs.stamp + k * action_dt_s`` (linear between its samples,
+        its first and last sample before and after it); None without a plan that covers every
+        joint of the policy.
+        """
+        plan = self._plan
+        if plan is None or any(j not in plan.joint_names for j in self.joint_names):
+            return None
+        plan = plan.reordered([*self.joint_names, *(j for j in plan.joint_names
+                                                    if j not in self.joint_names)])
+        times = obs.stamp + self.policy.action_dt_s * np.arange(self.policy.horizon)
+        positions = np.stack([np.interp(times, plan.times, plan.positions[:, j])
+                              for j in range(len(self.joint_names))], axis=1)
+        return ActionChunk(self.joint_names, obs.stamp, self.policy.action_dt_s, positions)
+
+    def delay_estimate_s(self, obs: Observation) -> float:
+        """Observation age plus the ``rtc_delay_percentile`` of recent latencies [s]."""
+        latency = self.stats.latency_percentile_s(self.cfg.rtc_delay_percentile)
+        return obs.age_s + (0.0 if np.isnan(latency) else latency)
 
     # ---- one inference -----------------------------------------------------------------------
     def infer(self, now_s: float, source: str, **policy_kwargs: Any) -> Inference:
@@ -147,10 +189,11 @@ class PolicyRunner:
             obs = self.inputs.assemble(now_s, self.decode)
             result.observation = obs
             start = time.perf_counter()
-            result.chunk = self.predict(obs, **policy_kwargs)
+            result.chunk = self._predict_with_rtc(obs, result, policy_kwargs)
             result.latency_s = time.perf_counter() - start
-            result.message = (f'{source}: chunk of {result.chunk.horizon} steps in '
-                              f'{1e3 * result.latency_s:.0f} ms')
+            if not result.message:
+                result.message = (f'{source}: chunk of {result.chunk.horizon} steps in '
+                                  f'{1e3 * result.latency_s:.0f} ms')
         except Refusal as refusal:
             self.stats.record_drop(refusal.cause)
             text = f'observation refused ({refusal.cause}): {refusal}'
@@ -167,6 +210,29 @@ class PolicyRunner:
             result.detail = ''.join(traceback.format_exception(exc))
             result.chunk = None
         return result
+
+    def _predict_with_rtc(self, obs: Observation, result: Inference,
+                          policy_kwargs: dict) -> ActionChunk:
+        if not self.cfg.rtc_guidance or 'prev_chunk' in policy_kwargs:
+            return self.predict(obs, **policy_kwargs)
+        prev = self.previous_chunk(obs)
+        if prev is None:
+            result.rtc = 'no plan'
+            self.stats.record_rtc(result.rtc)
+            return self.predict(obs, **policy_kwargs)
+        result.delay_s = self.delay_estimate_s(obs)
+        try:
+            chunk = self.predict(obs, prev_chunk=prev, inference_delay_s=result.delay_s,
+                                 **policy_kwargs)
+            result.rtc = 'applied'
+        except RTCInputError as exc:
+            # A bad previous chunk must not cost the chunk: sample without it, and say so.
+            result.rtc = 'fallback'
+            if self.throttle.allow('rtc', obs.stamp):
+                result.message, result.level = (f'real-time chunking skipped: {exc}', 'warn')
+            chunk = self.predict(obs, **policy_kwargs)
+        self.stats.record_rtc(result.rtc, result.delay_s)
+        return chunk
 
     def complete(self, inference: Inference, published: bool, now_s: float,
                  latency_s: float | None = None) -> None:

@@ -41,6 +41,8 @@ class InferenceStats:
         self.errors = 0
         self.last_error = ''
         self.chunks = 0
+        self.rtc = {'applied': 0, 'no plan': 0, 'fallback': 0}
+        self.rtc_delay_s = float('nan')
         self._lock = threading.Lock()
 
     def record_chunk(self, latency_s: float, obs_age_s: float, now_s: float) -> None:
@@ -61,6 +63,19 @@ class InferenceStats:
         with self._lock:
             self.errors += 1
             self.last_error = message
+
+    def record_rtc(self, outcome: str, delay_s: float = float('nan')) -> None:
+        """Count a real-time-chunking outcome (applied, no plan, fallback) and its delay."""
+        with self._lock:
+            self.rtc[outcome] = self.rtc.get(outcome, 0) + 1
+            if outcome == 'applied':
+                self.rtc_delay_s = delay_s
+
+    def latency_percentile_s(self, percent: float) -> float:
+        """Return the `percent` percentile of the recent latencies [s]; NaN before any."""
+        with self._lock:
+            values = list(self._latency_s)
+        return float(np.percentile(values, percent)) if values else float('nan')
 
     def latency_percentiles_s(self) -> tuple[float, float]:
         """Return (p50, p95) inference latency [s]; NaN before the first chunk."""
@@ -91,6 +106,9 @@ class InferenceStats:
         }
         for cause, count in self.dropped.items():
             out[f'dropped_{cause}'] = str(count)
+        for outcome, count in self.rtc.items():
+            out[f'rtc_{outcome.replace(" ", "_")}'] = str(count)
+        out['rtc_delay_estimate_ms'] = f'{1e3 * self.rtc_delay_s:.1f}'
         out['last_error'] = self.last_error
         return out
 
