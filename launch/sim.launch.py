@@ -15,17 +15,23 @@
 """
 The whole loop in simulation: MuJoCo sim_node + policy_node + chunk_executor.
 
-    ros2 launch vla_ros sim.launch.py                      # the demo policy, a random task
+    ros2 launch vla_ros sim.launch.py                      # the demo policy, every task in turn
     ros2 launch vla_ros sim.launch.py task:=pick checkpoint:=/path/to/ckpt
+    ros2 launch vla_ros sim.launch.py episodes:=100 seed:=100000   # as vla-ros eval, then exit
 
 sim_node publishes ``joint_states``, ``camera/<name>/image_raw`` (rgb8) and ``instruction`` and
 follows ``/forward_position_controller/commands``, the same interfaces as a ros2_control arm, so
-the policy and the executor run exactly as they do in policy.launch.py.
+the policy and the executor run exactly as they do in policy.launch.py. With ``episodes:=N``
+sim_node plays the episodes ``vla-ros eval --seed-start <seed> --episodes N`` plays, prints the
+same success table, writes the same summary.json into ``out`` and exits; the launch then shuts
+down and ``ros2 launch`` returns 0 (1 if sim_node failed).
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
+from launch.actions import (DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction,
+                            RegisterEventHandler, Shutdown)
 from launch.conditions import IfCondition
+from launch.event_handlers import OnProcessExit
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
@@ -37,7 +43,12 @@ ARGUMENTS = {
                         'empty: none.'),
     'task': ('', 'Task name (touch, push_left, pick) or instruction; empty: a task per '
                  'episode.'),
-    'seed': ('0', 'Seed of the first episode.'),
+    'seed': ('0', 'Seed of the first episode; episode k uses seed + k.'),
+    'episodes': ('0', 'Run this many episodes (as vla-ros eval), print the success table, write '
+                      'summary.json and table.md into out, and shut the launch down; 0: run '
+                      'until stopped.'),
+    'out': ('outputs/sim_launch', 'Where an episodes run writes summary.json and table.md.'),
+    'episode_time_s': ('', 'Episode time limit [s]; empty: as in the config file.'),
     'camera_topics': ('camera/scene/image_raw,camera/wrist/image_raw',
                       'Comma-separated camera topics fed to the policy, one per model camera.'),
     'device': ('', 'Torch device for the policy; empty: as in the config file.'),
@@ -49,21 +60,38 @@ ARGUMENTS = {
 
 
 def make_sim(context):
-    """Build sim_node; `task` and `config_file` are passed only when given."""
+    """Build sim_node (`task`, `config_file` passed only when given), and its episodes' end."""
+    def argument(name):
+        return LaunchConfiguration(name).perform(context).strip()
+
     share = FindPackageShare('vla_ros')
     parameters = [PathJoinSubstitution([share, 'config', 'sim_node.yaml'])]
-    extra = LaunchConfiguration('config_file').perform(context).strip()
-    if extra:
-        parameters.append(extra)
-    overrides = {'seed': int(LaunchConfiguration('seed').perform(context))}
-    task = LaunchConfiguration('task').perform(context).strip()
-    if task:
-        overrides['task'] = task
-    return [Node(
+    if argument('config_file'):
+        parameters.append(argument('config_file'))
+    episodes = int(argument('episodes'))
+    overrides = {'seed': int(argument('seed')), 'episodes': episodes,
+                 'out_dir': argument('out')}
+    if argument('task'):
+        overrides['task'] = argument('task')
+    if argument('episode_time_s'):
+        overrides['episode_time_s'] = float(argument('episode_time_s'))
+    sim = Node(
         package='vla_ros', executable='sim_node', name='sim_node', output='screen',
         parameters=parameters + [overrides],
         ros_arguments=['--log-level', LaunchConfiguration('log_level')],
-        condition=IfCondition(LaunchConfiguration('start_sim')))]
+        condition=IfCondition(LaunchConfiguration('start_sim')))
+    if episodes <= 0:
+        return [sim]
+    return [sim, RegisterEventHandler(OnProcessExit(target_action=sim, on_exit=end_of_run))]
+
+
+def end_of_run(event, context):
+    """Shut the launch down when sim_node has run its episodes; fail if sim_node failed."""
+    if event.returncode != 0 and not context.is_shutdown:
+        # An exception here makes `ros2 launch` shut down and return 1.
+        raise RuntimeError(f'sim_node exited with {event.returncode} before its episodes '
+                           'were done')
+    return [Shutdown(reason='sim_node ran its episodes')]
 
 
 def generate_launch_description():

@@ -76,8 +76,8 @@ def evaluate_from_args(args: argparse.Namespace):
     from vla_ros.evaluation.evaluate import evaluate
     from vla_ros.evaluation.report import format_table, success_table
     from vla_ros.evaluation.rollout import RolloutSettings
+    from vla_ros.evaluation.schedule import task_cycle
     from vla_ros.policy.registry import find_shipped_model, load_policy
-    from vla_ros.sim import TASKS
 
     if args.episodes < 1:
         raise ConfigError(f'--episodes={args.episodes}: must be >= 1')
@@ -90,11 +90,11 @@ def evaluate_from_args(args: argparse.Namespace):
     node_cfg = load_config(PolicyNodeConfig, args.config, args.overrides)
     path = Path(args.policy or node_cfg.checkpoint_path or find_shipped_model())
     policy = load_policy(path)
-    task_names = [getattr(t, 'name', t) for t in TASKS]
+    task_names = task_cycle()
     for task in args.task:
         if task not in task_names:
             raise ConfigError(f'--task={task!r}: must be one of ' + ', '.join(task_names))
-    tasks = args.task or task_names
+    tasks = task_cycle(args.task)
     settings = RolloutSettings(inference_delay_s=args.inference_delay_s,
                                episode_time_s=sim_cfg.episode_time_s,
                                frame_period_s=1.0 / sim_cfg.camera_rate_hz)

@@ -25,6 +25,7 @@ from typing import Sequence
 from vla_ros.evaluation.report import (format_table, plot_joints, success_table,
                                        write_summary, write_video)
 from vla_ros.evaluation.rollout import ClosedLoop, EpisodeResult, RolloutSettings
+from vla_ros.evaluation.schedule import episode_task
 from vla_ros.policy.registry import find_shipped_model  # noqa: F401 - where it was before
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def evaluate(policy, sim_cfg, exec_cfg, node_cfg, seeds: Sequence[int], tasks: S
              settings: RolloutSettings, out_dir: str | Path, video: str | Path | None,
              progress: bool = True) -> list[EpisodeResult]:
     """
-    Run one episode per seed (task ``tasks[i % len(tasks)]``); write the reports.
+    Run one episode per seed, tasks as `vla_ros.evaluation.schedule`; write the reports.
 
     The policy runs inside the runtime the policy node uses, configured by `node_cfg` (a
     `PolicyNodeConfig`: trigger, observation checks), through the executor runtime configured
@@ -98,8 +99,7 @@ def evaluate(policy, sim_cfg, exec_cfg, node_cfg, seeds: Sequence[int], tasks: S
         episode_settings = replace(settings, trace=first,
                                    frame_period_s=settings.frame_period_s if first and video
                                    else 0.0)
-        result = loop.run_episode(seed, tasks[i % len(tasks)] if tasks else None,
-                                  episode_settings)
+        result = loop.run_episode(seed, episode_task(i, tasks), episode_settings)
         results.append(result)
         ok = sum(r.success for r in results)
         bar.set_postfix(success=f'{ok}/{len(results)}')
@@ -114,7 +114,8 @@ def evaluate(policy, sim_cfg, exec_cfg, node_cfg, seeds: Sequence[int], tasks: S
     env.close()
     wall = time.monotonic() - wall
     write_summary(out_dir / 'summary.json', results,
-                  {'seeds': list(seeds), 'wall_time_s': round(wall, 1),
+                  {'source': 'vla-ros eval (in process, sim time)',
+                   'seeds': list(seeds), 'wall_time_s': round(wall, 1),
                    'inference_delay_s': settings.inference_delay_s,
                    'trigger_horizon_s': node_cfg.trigger_horizon_s,
                    'control_rate_hz': exec_cfg.control_rate_hz,

@@ -55,17 +55,61 @@ def format_table(rows: Sequence[dict]) -> str:
 
 
 def write_summary(path: str | Path, results: Sequence[EpisodeResult], extra: dict) -> None:
-    """Write every episode's outcome and the table as JSON."""
+    """
+    Write every episode's outcome, the table and the latency percentiles as JSON.
+
+    ``vla-ros eval`` and sim_node (``episodes:=N``) both write it; `read_summary` reads either.
+    """
     episodes = [{'seed': r.seed, 'task': r.task, 'instruction': r.instruction,
                  'success': r.success, 'duration_s': round(r.duration_s, 3),
                  'inferences': r.inferences,
-                 'mean_latency_s': round(float(np.mean(r.latencies_s)), 4)
-                 if r.latencies_s else None,
-                 'mean_obs_age_s': round(float(np.mean(r.obs_ages_s)), 4)
-                 if r.obs_ages_s else None,
-                 'refused_observations': r.refused} for r in results]
-    data = dict(extra, table=success_table(results), episodes=episodes)
+                 'mean_latency_s': _mean(r.latencies_s),
+                 'mean_obs_age_s': _mean(r.obs_ages_s),
+                 'mean_chunk_delay_s': _mean(r.chunk_delays_s),
+                 'refused_observations': r.refused,
+                 'runtime': r.runtime, 'executor': r.executor} for r in results]
+    data = dict(extra, table=success_table(results), latency=latency_summary(results),
+                episodes=episodes)
     Path(path).write_text(json.dumps(data, indent=2))
+
+
+def latency_summary(results: Sequence[EpisodeResult]) -> dict:
+    """
+    Return p50 / p95 over every chunk of the run: latency, observation age, chunk delay [s].
+
+    None where the run did not see the quantity (through ROS the inference latency of each
+    chunk is not on the wire; the medians over episodes of the runtime's own rolling p50 / p95,
+    which the policy node reports on /diagnostics, stand in for it).
+    """
+    out = {}
+    for name, attr in (('latency', 'latencies_s'), ('obs_age', 'obs_ages_s'),
+                       ('chunk_delay', 'chunk_delays_s')):
+        values = [v for r in results for v in getattr(r, attr)]
+        p50, p95 = np.percentile(values, [50, 95]) if values else (None, None)
+        out[f'{name}_p50_s'] = None if p50 is None else round(float(p50), 4)
+        out[f'{name}_p95_s'] = None if p95 is None else round(float(p95), 4)
+    for key in ('latency_p50_ms', 'latency_p95_ms', 'observation_age_ms'):
+        values = [r.runtime[key] for r in results
+                  if key in r.runtime and np.isfinite(r.runtime[key])]
+        out[f'runtime_{key}_median'] = round(float(np.median(values)), 1) if values else None
+    out['chunks'] = sum(len(r.chunk_delays_s) for r in results)
+    return out
+
+
+def read_summary(path: str | Path) -> tuple[dict, list[EpisodeResult]]:
+    """Return (the summary's top-level entries, its episodes) from a `write_summary` file."""
+    data = json.loads(Path(path).read_text())
+    results = [EpisodeResult(seed=e['seed'], task=e['task'], instruction=e['instruction'],
+                             success=e['success'], duration_s=e['duration_s'],
+                             inferences=e['inferences'],
+                             refused=e.get('refused_observations', 0),
+                             runtime=e.get('runtime', {}), executor=e.get('executor', {}))
+               for e in data.pop('episodes')]
+    return data, results
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(float(np.mean(values)), 4) if len(values) else None
 
 
 def write_video(path: str | Path, frames: Sequence[np.ndarray], fps: float,

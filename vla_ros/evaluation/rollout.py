@@ -79,6 +79,29 @@ class EpisodeResult:
     measured: list[np.ndarray] = field(default_factory=list)    # (J,) joint positions
     obs_ages_s: list[float] = field(default_factory=list)       # observation age per chunk
     refused: int = 0                        # observations refused by the runtime's checks
+    rtc: list[str] = field(default_factory=list)                # per chunk: applied, no plan...
+    # Observation stamp -> chunk handed to the executor, per chunk: observation age, inference
+    # and (through ROS) transport; what the executor sees of the policy's delay [s].
+    chunk_delays_s: list[float] = field(default_factory=list)
+    runtime: dict = field(default_factory=dict)     # `runtime_numbers` at the episode's end
+    executor: dict = field(default_factory=dict)    # `executor_counts` of the episode
+
+
+# The policy runtime's own numbers (`InferenceStats.values`, the policy node's /diagnostics)
+# kept per episode: a rolling window over the last chunks, so they lag across episodes.
+RUNTIME_KEYS = ('latency_p50_ms', 'latency_p95_ms', 'observation_age_ms', 'chunks_total')
+EXECUTOR_KEYS = ('accepted', 'clamped_ticks', 'holds')
+
+
+def runtime_numbers(values) -> dict:
+    """Return the `RUNTIME_KEYS` of a runtime stats mapping (numbers or text) as floats."""
+    return {k: float(values[k]) for k in RUNTIME_KEYS if k in values}
+
+
+def executor_counts(values) -> dict:
+    """Return the executor's counters (accepted, clamps, holds, rejections by kind) as ints."""
+    return {k: int(float(v)) for k, v in values.items()
+            if k in EXECUTOR_KEYS or k.startswith('rejected_')}
 
 
 class ClosedLoop:
@@ -124,8 +147,11 @@ class ClosedLoop:
                 executor.offer(pending.chunk, now)
                 runner.complete(pending, True, now, latency_s=delay)
                 result.obs_ages_s.append(pending.observation.age_s)
+                result.chunk_delays_s.append(now - pending.observation.stamp)
                 pending = None
             if pending is None and runner.trigger.on_horizon(*self._horizon(now)):
+                if runner.cfg.rtc_guidance:      # the node gets it on ~/plan with ~/state
+                    runner.set_plan(executor.plan(now))
                 inference = runner.infer(now, 'horizon')
                 if inference.chunk is None:
                     result.refused += 1
@@ -138,6 +164,7 @@ class ClosedLoop:
                     delay = (inference.latency_s if settings.inference_delay_s < 0
                              else settings.inference_delay_s)
                     pending, ready_at = inference, now + delay
+                    result.rtc.append(inference.rtc)
             command = executor.tick(now)
             if command is not None:
                 env.set_command(command.positions)
@@ -159,6 +186,9 @@ class ClosedLoop:
         if pending is not None:      # the world it saw ends here: nothing is published
             runner.complete(pending, False, now)
         result.duration_s = now - start
+        result.runtime = runtime_numbers(runner.stats.values(now))
+        if executor.core is not None:    # re-synced at the start: counters of this episode
+            result.executor = executor_counts(executor.core.stats())
         if settings.frame_period_s:
             result.frames.append(_frame(env))
         self.clock_s = now + EPISODE_GAP_S

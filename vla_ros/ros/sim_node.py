@@ -25,7 +25,12 @@ A thin shell around `vla_ros.sim.ArmEnv` (docs/simulation.md has the topic table
   `JOINT_NAMES` order); a wrong length or a NaN is dropped with a throttled warning;
 - ``~/reset`` (std_srvs/Trigger) starts the next episode; ``~/task`` (std_msgs/String, a task
   name or instruction) sets the task and starts an episode with it;
-- at every episode start calls the chunk executor's ``~/resync`` (``executor_node``).
+- at every episode start calls the chunk executor's ``~/resync`` (``executor_node``);
+- episode ``k`` uses seed ``seed + k`` and the task of `vla_ros.evaluation.schedule` (as
+  ``vla-ros eval``). With ``episodes`` > 0 it runs that many, counted from the first action
+  chunk (the policy is loaded by then), keeps each one's outcome, chunk count and delays and the
+  policy's and executor's /diagnostics (`vla_ros.evaluation.recorder`), then prints eval's
+  success table, writes summary.json and table.md into ``out_dir`` and exits 0.
 
 Physics runs in real time against the node clock: each joint-state tick advances the simulation
 by the wall time since the last one (at most 0.1 s, so a stall slows the sim rather than making
@@ -35,16 +40,23 @@ it jump). The node does not publish ``/clock``; run it with ``use_sim_time`` fal
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.task import Future
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
+from trajectory_msgs.msg import JointTrajectory
 
 from vla_ros.config import SimConfig
+from vla_ros.evaluation.recorder import EpisodeRecorder
+from vla_ros.evaluation.schedule import episode_task
+from vla_ros.messages.stamps import to_seconds
 from vla_ros.ros.params import declare_config, run_node, watch_config
 from vla_ros.ros.qos import RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim import JOINT_NAMES, parse_task, TaskError
@@ -80,6 +92,18 @@ class SimNode(Node):
         self.executor_client = None
         self.connect_executor(cfg.executor_node)
         self._rate_timers = []
+        # An episodes run: results per episode; the first starts once a chunk has arrived.
+        self.done = Future()
+        self.recorder = EpisodeRecorder() if cfg.episodes else None
+        self.waiting_for_policy = self.recorder is not None
+        self.run_started = None
+        if self.recorder is not None:
+            self.create_subscription(JointTrajectory, 'action_chunk', self.on_chunk,
+                                     RELIABLE_QOS)
+            self.create_subscription(DiagnosticArray, '/diagnostics', self.on_diagnostics,
+                                     RELIABLE_QOS)
+            self.get_logger().info(f'{cfg.episodes} episodes from seed {cfg.seed}, starting '
+                                   'with the first action chunk')
         self.start_episode(self.seed)
         self.start_timers(cfg)
         self.create_timer(1.0, self.publish_instruction)
@@ -116,12 +140,25 @@ class SimNode(Node):
 
     # ------------------------------------------------------------------ episodes
     def start_episode(self, seed: int) -> None:
-        """Reset the sim to `seed` with the current task and announce the instruction."""
+        """Reset the sim to `seed` with its task and announce the instruction."""
+        recorder = self.recorder
+        if recorder is not None and recorder.current is not None:
+            recorder.finish(False, self.env.time)   # cut short by ~/reset or ~/task
+        if self.run_complete():
+            return
         self.seed = seed
-        self.env.reset(seed, self.task or None)
+        # Episode k of the run has seed cfg.seed + k and the schedule's task k.
+        self.env.reset(seed, episode_task(seed - self.cfg.seed, (self.task,) if self.task
+                                          else ()))
         self.success_since = None
         self.last_wall = time.monotonic()
-        self.get_logger().info(f'episode seed {seed}: "{self.env.instruction}"')
+        count = ''
+        if recorder is not None and not self.waiting_for_policy:
+            recorder.start(seed, self.env.task, self.env.instruction, self.now())
+            if self.run_started is None:
+                self.run_started = time.monotonic()
+            count = f'{len(recorder.results) + 1}/{self.cfg.episodes}, '
+        self.get_logger().info(f'episode {count}seed {seed}: "{self.env.instruction}"')
         self.publish_instruction()
         self.publish_joint_state()
         self.resync_executor()
@@ -165,17 +202,71 @@ class SimNode(Node):
     def check_episode_end(self) -> None:
         """Start the next episode after success (plus a pause) or at the time limit."""
         cfg, env = self.cfg, self.env
+        if self.waiting_for_policy:
+            return
         if env.success():
             if self.success_since is None:
                 self.success_since = env.time
                 self.get_logger().info(f'success after {env.time:.1f} s: "{env.instruction}"')
+                if self.record_end(True, env.time):
+                    return
             if (cfg.reset_after_success_s > 0
                     and env.time - self.success_since >= cfg.reset_after_success_s):
                 self.start_episode(self.seed + 1)
         elif env.time >= cfg.episode_time_s:
             self.get_logger().info(f'failed within {cfg.episode_time_s:g} s: '
                                    f'"{env.instruction}"')
-            self.start_episode(self.seed + 1)
+            if not self.record_end(False, env.time):
+                self.start_episode(self.seed + 1)
+
+    # ------------------------------------------------------------------ an episodes run
+    def run_complete(self) -> bool:
+        """Tell whether an episodes run has all its episodes (and finish it if so)."""
+        if self.recorder is None or len(self.recorder.results) < self.cfg.episodes:
+            return False
+        if not self.done.done():
+            self.finish_run()
+        return True
+
+    def record_end(self, success: bool, duration_s: float) -> bool:
+        """Close the recorded episode; return True once the run is complete."""
+        if self.recorder is None:
+            return False
+        self.recorder.finish(success, duration_s)
+        return self.run_complete()
+
+    def finish_run(self) -> None:
+        """Print the success table, write summary.json and table.md, let main() return 0."""
+        cfg = self.cfg
+        extra = {'source': 'sim.launch.py (sim_node, policy_node, chunk_executor)',
+                 'seeds': [r.seed for r in self.recorder.results],
+                 'wall_time_s': round(time.monotonic() - self.run_started, 1),
+                 'episode_time_s': cfg.episode_time_s,
+                 'reset_after_success_s': cfg.reset_after_success_s,
+                 'runtime': self.recorder.policy_values}
+        table = self.recorder.write(cfg.out_dir, extra)
+        print(table, flush=True)   # the run's output, as `vla-ros eval` prints it
+        self.get_logger().info(f'{len(self.recorder.results)} episodes done; summary.json and '
+                               f'table.md in {os.path.abspath(cfg.out_dir)}')
+        self.done.set_result(True)
+
+    def on_chunk(self, msg: JointTrajectory) -> None:
+        """Count a chunk for the episode it was planned in; the first one starts the run."""
+        if self.waiting_for_policy:
+            self.waiting_for_policy = False
+            self.get_logger().info('first action chunk: the policy runs, episode 1 starts')
+            self.start_episode(self.cfg.seed)
+            return
+        self.recorder.on_chunk(to_seconds(msg.header.stamp), self.now())
+
+    def on_diagnostics(self, msg: DiagnosticArray) -> None:
+        """Keep the policy node's and the executor's latest numbers for the episode record."""
+        for status in msg.status:
+            self.recorder.on_diagnostics({kv.key: kv.value for kv in status.values})
+
+    def now(self) -> float:
+        """Return the node clock [s], the clock of every stamp sim_node publishes."""
+        return self.get_clock().now().nanoseconds * 1e-9
 
     # ------------------------------------------------------------------ I/O
     def on_command(self, msg: Float64MultiArray) -> None:
@@ -194,6 +285,8 @@ class SimNode(Node):
 
     def on_physics_tick(self) -> None:
         """Advance physics to the wall clock, publish joint states."""
+        if self.done.done():
+            return
         now = time.monotonic()
         self.env.advance(min(now - self.last_wall, MAX_STEP_S))
         self.last_wall = now
@@ -228,9 +321,16 @@ class SimNode(Node):
         return super().destroy_node()
 
 
+def spin(node: SimNode) -> None:
+    """Spin until stopped or, with ``episodes`` > 0, until the last episode is written."""
+    import rclpy
+
+    rclpy.spin_until_future_complete(node, node.done)
+
+
 def main(args=None) -> None:
     """Entry point of ``ros2 run vla_ros sim_node``."""
-    sys.exit(run_node(SimNode, args=args))
+    sys.exit(run_node(SimNode, spin=spin, args=args))
 
 
 if __name__ == '__main__':
