@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         'a --dataset has its own)')
     parser.add_argument('--no-resume', action='store_true',
                         help='start over even if DIR has checkpoints')
+    parser.add_argument('--init', default='', metavar='DIR',
+                        help='fine-tune this policy (its weights, tokenizer and statistics) '
+                        'instead of a new one, e.g. with train.rtc_max_delay_steps')
     parser.add_argument('--threads', type=int, default=0,
                         help="torch CPU threads (default: train.num_threads, else torch's)")
     parser.add_argument('--no-progress', action='store_true',
@@ -89,7 +92,10 @@ def run(args: argparse.Namespace) -> int:
         fps = dataset_fps(args.dataset)
     episodes = load_or_record_episodes(run_dir, cfg, sim_cfg, args.dataset, args.episodes,
                                        TRAIN_SEED_START, fps)
-    policy = build_policy(run_dir, cfg, episodes, action_dt_s=1.0 / fps)
+    if args.init:
+        policy = _initial_policy(args.init, cfg, fps)
+    else:
+        policy = build_policy(run_dir, cfg, episodes, action_dt_s=1.0 / fps)
     samples = ChunkSamples(episodes, policy, policy.model.config.chunk_size,
                            cfg.augment_shift_px, cfg.state_noise_std)
     if cfg.rtc_max_delay_steps:
@@ -129,3 +135,24 @@ def run(args: argparse.Namespace) -> int:
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _initial_policy(path, cfg, fps):
+    """Load the policy to fine-tune; its tokenizer and statistics are kept as they are."""
+    from vla_ros.config import ConfigError
+    from vla_ros.policy.registry import load_policy
+    from vla_ros.policy.smolvla import SmolVLAPolicy
+
+    policy = load_policy(path)
+    if not isinstance(policy, SmolVLAPolicy):
+        raise ConfigError(f'--init={path}: a {type(policy).__name__} cannot be fine-tuned here')
+    model_cfg = policy.model.config
+    for name, ours, theirs in (('train.chunk_size', cfg.chunk_size, model_cfg.chunk_size),
+                               ('train.image_size', cfg.image_size,
+                                model_cfg.resize_imgs_with_padding[0])):
+        if ours != theirs:
+            raise ConfigError(f'{name}={ours}: --init={path} was trained with {theirs}')
+    if abs(policy.spec.action_dt_s - 1.0 / fps) > 1e-9:
+        raise ConfigError(f'--fps={fps:g}: --init={path} acts every '
+                          f'{policy.spec.action_dt_s:g} s')
+    return policy

@@ -67,6 +67,9 @@ def write_summary(path: str | Path, results: Sequence[EpisodeResult], extra: dic
                  'mean_obs_age_s': _mean(r.obs_ages_s),
                  'mean_chunk_delay_s': _mean(r.chunk_delays_s),
                  'refused_observations': r.refused,
+                 'rtc_applied': r.rtc.count('applied'),
+                 'switch_max_step_rad': _max(r.switch_max_step_rad),
+                 'switch_jerk_rms': _mean(r.switch_jerk_rms),
                  'runtime': r.runtime, 'executor': r.executor} for r in results]
     data = dict(extra, table=success_table(results), latency=latency_summary(results),
                 episodes=episodes)
@@ -106,6 +109,10 @@ def read_summary(path: str | Path) -> tuple[dict, list[EpisodeResult]]:
                              runtime=e.get('runtime', {}), executor=e.get('executor', {}))
                for e in data.pop('episodes')]
     return data, results
+
+
+def _max(values):
+    return round(float(np.max(values)), 6) if values else None
 
 
 def _mean(values: Sequence[float]) -> float | None:

@@ -42,6 +42,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+SWITCH_WINDOW_S = 0.2  # smoothness is measured over this long after each chunk switch [s]
 EPISODE_GAP_S = 1.0   # runtime time between two episodes, as a reset takes time on a robot [s]
 NS_PER_S = 1_000_000_000
 
@@ -80,6 +81,10 @@ class EpisodeResult:
     obs_ages_s: list[float] = field(default_factory=list)       # observation age per chunk
     refused: int = 0                        # observations refused by the runtime's checks
     rtc: list[str] = field(default_factory=list)                # per chunk: applied, no plan...
+    # Per chunk switch, over the commands of the next SWITCH_WINDOW_S: the largest step [rad]
+    # and the RMS jerk [rad/s^3] (finite differences at the control period).
+    switch_max_step_rad: list[float] = field(default_factory=list)
+    switch_jerk_rms: list[float] = field(default_factory=list)
     # Observation stamp -> chunk handed to the executor, per chunk: observation age, inference
     # and (through ROS) transport; what the executor sees of the policy's delay [s].
     chunk_delays_s: list[float] = field(default_factory=list)
@@ -141,10 +146,12 @@ class ClosedLoop:
         next_joint_state, next_camera = self._publish(now, next_joint_state, next_camera)
         executor.resync(now)
         pending, ready_at, delay = None, 0.0, 0.0      # the inference in flight
+        commands, switches = [], []                    # every command; ticks a chunk arrived
         while now - start < settings.episode_time_s:
             next_joint_state, next_camera = self._publish(now, next_joint_state, next_camera)
             if pending is not None and now >= ready_at - 1e-9:
-                executor.offer(pending.chunk, now)
+                if executor.offer(pending.chunk, now)[0].accepted:
+                    switches.append(len(commands))
                 runner.complete(pending, True, now, latency_s=delay)
                 result.obs_ages_s.append(pending.observation.age_s)
                 result.chunk_delays_s.append(now - pending.observation.stamp)
@@ -168,6 +175,7 @@ class ClosedLoop:
             command = executor.tick(now)
             if command is not None:
                 env.set_command(command.positions)
+                commands.append(command.positions)
             if settings.trace:
                 measured = env.joint_positions()
                 result.times.append(now - start)
@@ -183,6 +191,7 @@ class ClosedLoop:
             if env.success():
                 result.success = True
                 break
+        self._switch_smoothness(result, commands, switches)
         if pending is not None:      # the world it saw ends here: nothing is published
             runner.complete(pending, False, now)
         result.duration_s = now - start
@@ -193,6 +202,17 @@ class ClosedLoop:
             result.frames.append(_frame(env))
         self.clock_s = now + EPISODE_GAP_S
         return result
+
+    def _switch_smoothness(self, result: EpisodeResult, commands: list, switches: list) -> None:
+        """Largest step and RMS jerk of the commands just after each chunk switch."""
+        window = int(round(SWITCH_WINDOW_S / self.period_s))
+        for i in switches:
+            span = np.asarray(commands[max(i - 3, 0):i + window])   # 3 before: the first jerks
+            if len(span) < 4:
+                continue
+            result.switch_max_step_rad.append(float(np.abs(np.diff(span, axis=0)).max()))
+            jerk = np.diff(span, n=3, axis=0) / self.period_s ** 3
+            result.switch_jerk_rms.append(float(np.sqrt(np.mean(jerk ** 2))))
 
     def _horizon(self, now: float) -> tuple[float, float, float]:
         remaining, newest_t0 = self.executor.horizon(now)
