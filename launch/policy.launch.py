@@ -23,14 +23,24 @@ Parameters come from config/policy_node.yaml and config/chunk_executor.yaml, the
 `config_file` (one file may hold both nodes' sections), then from the arguments given here; an
 argument left empty changes nothing. policy_node is configured and activated on start unless
 ``autostart:=false`` (then: ``ros2 lifecycle set /policy_node configure`` / ``activate``).
+
+A dry run before touching an arm: ``use_mock_hardware:=true`` also starts ros2_control
+(``ros2_control_node`` with the URDF's ``<ros2_control>`` block on mock_components/
+GenericSystem, robot_state_publisher, spawners for joint_state_broadcaster and `controller`,
+the other command controller loaded inactive; config/controllers.yaml), and points the
+executor at `controller` (``joint_trajectory_window`` for the joint_trajectory_controller,
+``forward_position`` for the forward_position_controller) unless `command_interface` or
+`command_topic` say otherwise. ``start_ros2_control:=true hardware_plugin:=<your driver>`` runs
+the same stack on the arm. Laid out like ros2_control_demos' ``rrbot.launch.py``.
 """
 
 from launch import LaunchDescription
 from launch.actions import (DeclareLaunchArgument, EmitEvent, OpaqueFunction,
                             RegisterEventHandler)
 from launch.conditions import IfCondition
+from launch.event_handlers import OnProcessExit
 from launch.events import matches_action
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution, PythonExpression
 from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
@@ -60,6 +70,30 @@ ARGUMENTS = {
     'start_executor': ('true', 'Start the chunk executor (false: bring your own).'),
     'use_sim_time': ('false', 'Use /clock (simulation) instead of the wall clock.'),
     'log_level': ('info', 'Log level of both nodes.'),
+    'start_policy': ('true', 'Start policy_node (false: the executor, and ros2_control if asked, '
+                             'only).'),
+    'use_mock_hardware': ('false', 'Dry run: start ros2_control on mock_components/'
+                                   'GenericSystem (commands become the joint states), '
+                                   'robot_state_publisher and the controllers.'),
+    'start_ros2_control': ('false', 'Start ros2_control as for use_mock_hardware, with '
+                                    'hardware_plugin (your driver) instead of the mock.'),
+    'hardware_plugin': ('', "ros2_control hardware plugin replacing the URDF's (e.g. "
+                            "my_arm_driver/MyArmSystem); empty: the URDF's own. Ignored with "
+                            'use_mock_hardware.'),
+    'urdf': ('', 'Robot description with a <ros2_control> block (or none: one is added); '
+                 'empty: models/vla_arm.urdf.'),
+    'controllers': ('', 'ros2_control parameters; empty: config/controllers.yaml.'),
+    'controller': ('joint_trajectory_controller',
+                   'Command controller activated: joint_trajectory_controller (the executor '
+                   'sends joint_trajectory_window) or forward_position_controller '
+                   '(forward_position); the other is loaded inactive.'),
+}
+
+# Executor output for each command controller: (command_interface, command_topic).
+CONTROLLER_INTERFACES = {
+    'joint_trajectory_controller': ('joint_trajectory_window',
+                                    '/joint_trajectory_controller/joint_trajectory'),
+    'forward_position_controller': ('forward_position', '/forward_position_controller/commands'),
 }
 
 # Launch arguments copied into a node's parameters when not empty: (node, parameter, is list).
@@ -90,25 +124,81 @@ def overrides(context, node):
     return values
 
 
+def ros2_control_nodes(context, share):
+    """Return controller_manager, robot_state_publisher and the spawners, or [] if not asked."""
+    from vla_ros.sim.ros2_control_description import MOCK_HARDWARE, ros2_control_description
+
+    def value(name):
+        return LaunchConfiguration(name).perform(context).strip()
+
+    mock = value('use_mock_hardware') == 'true'
+    if not mock and value('start_ros2_control') != 'true':
+        return []
+    controller = value('controller')
+    if controller not in CONTROLLER_INTERFACES:
+        raise ValueError(f'controller={controller!r}: must be one of '
+                         + ', '.join(CONTROLLER_INTERFACES))
+    urdf = value('urdf') or PathJoinSubstitution([share, 'models', 'vla_arm.urdf']).perform(
+        context)
+    controllers = value('controllers') or PathJoinSubstitution(
+        [share, 'config', 'controllers.yaml']).perform(context)
+    with open(urdf) as f:
+        description = ros2_control_description(
+            f.read(), MOCK_HARDWARE if mock else value('hardware_plugin'))
+    sim_time = {'use_sim_time': value('use_sim_time') == 'true'}
+    state_publisher = Node(
+        package='robot_state_publisher', executable='robot_state_publisher', output='screen',
+        parameters=[{'robot_description': description}, sim_time])
+    # controller_manager reads the description from robot_state_publisher's topic.
+    manager = Node(
+        package='controller_manager', executable='ros2_control_node', output='screen',
+        parameters=[controllers, sim_time])
+    other = next(c for c in CONTROLLER_INTERFACES if c != controller)
+
+    def spawner(name, *extra):
+        return Node(package='controller_manager', executable='spawner', output='screen',
+                    arguments=[name, '--controller-manager', '/controller_manager', *extra])
+
+    broadcaster = spawner('joint_state_broadcaster')
+    return [state_publisher, manager, broadcaster, spawner(controller),
+            # Loaded for a switch, inactive: both claim the position command interfaces.
+            RegisterEventHandler(OnProcessExit(target_action=broadcaster,
+                                               on_exit=[spawner(other, '--inactive')]))]
+
+
 def make_nodes(context):
     share = FindPackageShare('vla_ros')
     extra = LaunchConfiguration('config_file').perform(context).strip()
     common = {'use_sim_time': LaunchConfiguration('use_sim_time').perform(context) == 'true'}
     log_args = ['--log-level', LaunchConfiguration('log_level').perform(context)]
 
+    control = ros2_control_nodes(context, share)
+    executor_values = {}
+    if control:
+        # The executor drives the active controller unless told otherwise.
+        interface, topic = CONTROLLER_INTERFACES[LaunchConfiguration('controller').perform(
+            context).strip()]
+        executor_values = {'command_interface': interface, 'command_topic': topic}
+
     def parameters(node, default_file):
         files = [PathJoinSubstitution([share, 'config', default_file])]
-        return files + ([extra] if extra else []) + [common, overrides(context, node)]
+        given = overrides(context, node)
+        if node == 'executor':
+            given = {**executor_values, **given}
+        return files + ([extra] if extra else []) + [common, given]
 
+    start_policy = IfCondition(LaunchConfiguration('start_policy'))
     policy = LifecycleNode(
         package='vla_ros', executable='policy_node', name='policy_node', namespace='',
         output='screen', parameters=parameters('policy', 'policy_node.yaml'),
-        ros_arguments=log_args)
+        ros_arguments=log_args, condition=start_policy)
     executor = Node(
         package='vla_ros', executable='chunk_executor_node', name='chunk_executor',
         output='screen', parameters=parameters('executor', 'chunk_executor.yaml'),
         ros_arguments=log_args, condition=IfCondition(LaunchConfiguration('start_executor')))
-    autostart = IfCondition(LaunchConfiguration('autostart'))
+    autostart = IfCondition(PythonExpression([
+        "'", LaunchConfiguration('autostart'), "' == 'true' and '",
+        LaunchConfiguration('start_policy'), "' == 'true'"]))
     configure = EmitEvent(condition=autostart, event=ChangeState(
         lifecycle_node_matcher=matches_action(policy),
         transition_id=Transition.TRANSITION_CONFIGURE))
@@ -118,7 +208,7 @@ def make_nodes(context):
         entities=[EmitEvent(event=ChangeState(
             lifecycle_node_matcher=matches_action(policy),
             transition_id=Transition.TRANSITION_ACTIVATE))]))
-    return [executor, activate, policy, configure]
+    return control + [executor, activate, policy, configure]
 
 
 def generate_launch_description():

@@ -29,7 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 NODE_FILES = {'chunk_executor.yaml': ExecutorConfig, 'policy_node.yaml': PolicyNodeConfig,
               'sim_node.yaml': SimConfig}
-OTHER_FILES = {'gazebo_controllers.yaml'}  # ros2_control's parameters, not ours
+OTHER_FILES = {'gazebo_controllers.yaml', 'controllers.yaml'}  # ros2_control's, not ours
 
 
 def test_every_config_file_is_a_node_file_or_known_to_be_another_tool_s():

@@ -23,12 +23,14 @@ from vla_ros.config import (apply_change, CONFIG_CLASSES, ConfigError, ExecutorC
                             SimConfig, TrainConfig)
 
 READ_ONLY = {
-    ExecutorConfig: {'joint_names', 'command_interface', 'command_topic', 'urdf_path'},
+    ExecutorConfig: {'joint_names', 'command_interface', 'command_topic', 'urdf_path',
+                     'control_thread', 'control_thread_priority'},
     PolicyNodeConfig: {'checkpoint_path', 'device', 'dtype', 'camera_topics', 'camera_slots',
                        'compressed', 'joint_names', 'action_mode', 'executor_state_topic',
-                       'executor_plan_topic',
+                       'executor_plan_topic', 'num_threads',
                        'warmup'},
-    SimConfig: {'image_width', 'image_height', 'cameras', 'physics_rate_hz'},
+    SimConfig: {'image_width', 'image_height', 'cameras', 'physics_rate_hz', 'episodes',
+                'out_dir'},
     TrainConfig: set(),
 }
 
@@ -57,7 +59,7 @@ def test_apply_change_returns_a_new_validated_config():
     new = apply_change(cfg, {'control_rate_hz': 100, 'max_velocity': [1, 2]})
     assert (new.control_rate_hz, new.max_velocity, new.joint_names) == (100.0, (1.0, 2.0),
                                                                         ('a', 'b'))
-    assert cfg.control_rate_hz == 200.0  # the running config is untouched
+    assert cfg.control_rate_hz == 500.0  # the running config is untouched
     assert apply_change(cfg, {}) == cfg
 
 

@@ -37,7 +37,11 @@ class ExecutorConfig:
     joint_names: tuple[str, ...] = param(
         (), "Joints in command order (the controller's order). Empty: take the first "
         "chunk's order.", read_only=True)
-    control_rate_hz: float = param(200.0, 'Rate at which commands are published [Hz].')
+    control_rate_hz: float = param(
+        500.0, 'Rate of the control tick [Hz]: commands are published at it (forward_position, '
+        'joint_trajectory, joint_state). A forward controller takes the newest command at '
+        'each update: keep this a multiple (>= 2x) of its update rate, else commands are '
+        'reused or skipped.')
     blend_mode: str = param(
         'crossfade', 'How a new chunk takes over from the one being executed: replace, '
         'crossfade or weighted_average.')
@@ -92,9 +96,9 @@ class ExecutorConfig:
         '(steadier than an rclpy timer); false, or use_sim_time: an rclpy timer on the node '
         'clock.', read_only=True)
     control_thread_priority: int = param(
-        50, 'Real-time (SCHED_FIFO) priority of the control thread, 1-99, as ros2_control_node '
-        'takes for its loop; needs rtprio rights (else the node says so once and runs it at '
-        'normal priority); 0: normal priority.', read_only=True)
+        40, 'Real-time (SCHED_FIFO) priority of the control thread, 1-99 (the callbacks get one '
+        'less), below the 50 of ros2_control_node; needs rtprio rights (else the node says so '
+        'once and runs at normal priority); 0: normal priority.', read_only=True)
     follow_tolerance: tuple[float, ...] = param(
         (0.1,), 'Largest |joint_states - command| that counts as following; one value or one '
         'per joint [rad or m].')
@@ -176,6 +180,9 @@ class PolicyNodeConfig:
         'SmolVLA one. Empty: the demo policy shipped in models/.', read_only=True)
     device: str = param('cpu', 'Torch device: cpu, cuda or cuda:N.', read_only=True)
     dtype: str = param('float32', 'Inference dtype: float32 or bfloat16.', read_only=True)
+    num_threads: int = param(
+        0, "Torch CPU threads for inference; 0: torch's default (all cores). On a machine "
+        'shared with a simulator or other nodes, fewer threads can be faster.', read_only=True)
     camera_topics: tuple[str, ...] = param(
         ('camera/scene/image_raw', 'camera/wrist/image_raw'),
         "Image topics, one per camera slot of the model (default: the simulation's).",
@@ -264,6 +271,7 @@ class PolicyNodeConfig:
         require(self, 'max_obs_age_s', self.max_obs_age_s > 0, 'must be > 0')
         require(self, 'max_sync_skew_s', self.max_sync_skew_s >= 0, 'must be >= 0')
         require(self, 'num_steps', self.num_steps >= 0, 'must be >= 0')
+        require(self, 'num_threads', 0 <= self.num_threads <= 1024, 'must be in [0, 1024]')
         require(self, 'diagnostics_period_s', self.diagnostics_period_s > 0, 'must be > 0')
         require(self, 'horizon_rearm_s', self.horizon_rearm_s > 0, 'must be > 0')
         require(self, 'warn_period_s', self.warn_period_s >= 0, 'must be >= 0')

@@ -44,8 +44,12 @@ from vla_ros.control.urdf_limits import read_urdf_limits, UrdfError
 # Appended states keep their codes: ``~/state`` readers index this tuple.
 STATES = ('waiting', 'tracking', 'stopping', 'holding', 'pausing', 'paused', 'resuming')
 # Layout of the executor state vector (the node's ``~/state`` Float64MultiArray).
+# Appended fields keep the indices of the others. ``follow_error`` indexes
+# `vla_ros.control.follow.FOLLOW_STATES` (ok, lagging, not_following), set by the runtime that
+# compares the joint states with the commands; the core alone reports 0.
 STATE_FIELDS = ('remaining_s', 'remaining_steps', 'state_code', 'clamp_count',
-                'accepted_count', 'rejected_count', 'last_latency_s', 'newest_chunk_t0')
+                'accepted_count', 'rejected_count', 'last_latency_s', 'newest_chunk_t0',
+                'follow_error')
 # A tick, submit or pause whose `now` is this much earlier than the latest one seen is a clock
 # jump (time set back, a simulation reset, a bag replayed from its start). Less is jitter:
 # callbacks of a multi-threaded node read the clock in one order and run in another.
@@ -338,29 +342,34 @@ class ChunkExecutor:
         Positions (M, J) the executor plans to command at future `times` if no chunk arrives.
 
         While tracking, the plan (the blended, interpolated chunk) up to its end, then its end
-        position held, and the hold too once ``max_chunk_age_s`` would stop the arm; in any
-        other state the current command held (a stop in progress ends close to it). The plan
-        is the target before the limiter: where a limit binds, the commands lag it. None
-        before the first command. For real-time chunking (what will execute while the policy
-        thinks) and for a trajectory controller's look-ahead window.
+        position held, and the hold too once ``max_chunk_age_s`` would stop the arm; while
+        stopping or pausing, the stop (each joint slowing at its per-tick decrement, from the
+        last command's time); while resuming, its target; otherwise the current command held.
+        The plan is the target before the limiter: where a limit binds, the commands lag it.
+        None before the first command. For real-time chunking (what will execute while the
+        policy thinks) and for a trajectory controller's look-ahead window.
         """
         if self._pl is None:
             return None
         times = np.asarray(times, dtype=np.float64).reshape(-1)
+        if self._state in ('stopping', 'pausing'):
+            return self._stop_path(times)
+        if self._state == 'resuming' and self._resume_target is not None:
+            return np.tile(self._resume_target, (len(times), 1))
         if self._state != 'tracking' or self._plan is None:
             return np.tile(np.array(self._pl), (len(times), 1))
         end = min(self._plan.end_time, self._newest.t0 + self.max_chunk_age_s)
         positions, _ = self._plan.sample(np.minimum(times, end))
         return positions
 
-    def state_vector(self, now: float) -> list[float]:
+    def state_vector(self, now: float, follow_error: float = 0.0) -> list[float]:
         """Executor state in `STATE_FIELDS` order, for the policy and for monitoring."""
         horizon = self.remaining_horizon(now)
         newest = self._newest or self._pending
         return [horizon.seconds, float(horizon.steps), float(STATES.index(self._state)),
                 float(self.limiter.clamped_ticks), float(self.accepted),
                 float(sum(self.rejected.values())), self.last_latency_s,
-                newest.t0 if newest is not None else math.nan]
+                newest.t0 if newest is not None else math.nan, float(follow_error)]
 
     def stats(self) -> dict[str, float]:
         """Counters for diagnostics: clamps by kind, rejections by kind, holds, clock jumps."""
@@ -494,6 +503,17 @@ class ChunkExecutor:
         self._decrement = speed / max(ticks, 1)
         self._state = state if ticks > 0 else self._after_stop(state, np.array(self._pl))
         return self._state
+
+    def _stop_path(self, times: np.ndarray) -> np.ndarray:
+        """Positions (M, J) of the stop in progress at `times`, within the position bounds."""
+        v = np.array(self._vl)
+        decel = np.maximum(self._decrement, 1e-300) / self.period     # (J,) [rad/s^2]
+        stop_after = np.abs(v) / decel
+        tau = np.clip(times[:, None] - self._t, 0.0, stop_after)
+        p = np.array(self._pl)
+        path = p + v * tau - np.sign(v) * 0.5 * decel * tau**2
+        # As the limiter: a command outside a bound may stay there, never move further out.
+        return np.clip(path, np.minimum(self.limiter.lower, p), np.maximum(self.limiter.upper, p))
 
     def _after_stop(self, state: str, p: np.ndarray) -> str:
         """State once a stop reaches rest at `p`."""

@@ -71,7 +71,9 @@ def diagnostics_msg(stamp, name: str, level: str, message: str,
 def executor_horizon(msg) -> tuple[float, float]:
     """Return (remaining_s, newest_chunk_t0) from the executor's ``~/state`` array."""
     data = msg.data
-    if len(data) < len(STATE_FIELDS):
+    remaining, newest = STATE_FIELDS.index('remaining_s'), STATE_FIELDS.index('newest_chunk_t0')
+    # Only the fields read here are required: an executor with fewer fields appended (an
+    # older release) still drives the trigger.
+    if len(data) <= max(remaining, newest):
         return float('nan'), float('nan')
-    return (float(data[STATE_FIELDS.index('remaining_s')]),
-            float(data[STATE_FIELDS.index('newest_chunk_t0')]))
+    return float(data[remaining]), float(data[newest])
