@@ -25,9 +25,9 @@ joint_state_broadcaster then forward_position_controller (config/gazebo_controll
 
 The description is models/vla_arm.urdf (the MuJoCo arm's kinematics) with the Gazebo parts
 added by `vla_ros.sim.gazebo_description`: a ``world`` anchor, one camera link and sensor per
-model camera, the ``<ros2_control>`` block and the gz_ros2_control plugin. Gazebo is not installed where this package
-is tested: the generated URDF is checked with ``check_urdf`` and this file's actions are built in
-tests, but a gz session has not been run (see docs/ros.md).
+model camera, the ``<ros2_control>`` block and the gz_ros2_control plugin. Gazebo is not
+installed where this package is tested: the generated URDF is checked with ``check_urdf`` and
+this file's actions are built in tests, but a gz session has not been run (see docs/ros.md).
 """
 
 from launch import LaunchDescription

@@ -264,7 +264,6 @@ def test_a_policy_without_rtc_refuses_to_turn_it_on():
         PolicyRunner(Plain(), PolicyNodeConfig(rtc_guidance='lerobot'))
 
 
-
 def test_smolvla_policy_continues_the_previous_chunk(tiny_policy_dir):
     import torch
 

@@ -241,7 +241,7 @@ class SmolVLAPolicy(VLAPolicy):
                            positions)
 
     def _rtc_inputs(self, prev: ActionChunk, delay_s: float, state: np.ndarray) -> dict:
-        """The previous chunk in model space (normalized, padded) and the delay in steps."""
+        """Return the previous chunk in model space (normalized, padded), the delay in steps."""
         if tuple(prev.joint_names) != self.spec.joint_names:
             raise RTCInputError(f'prev_chunk joints {list(prev.joint_names)}: must be '
                                 f'{list(self.spec.joint_names)}')

@@ -95,6 +95,9 @@ class PolicyRunner:
         from vla_ros.policy.registry import load_policy
 
         path = cfg.checkpoint_path or str(default_checkpoint())
+        if cfg.num_threads:
+            import torch
+            torch.set_num_threads(cfg.num_threads)
         overrides = {}
         if cfg.joint_names:
             overrides['joint_names'] = tuple(cfg.joint_names)
@@ -154,7 +157,7 @@ class PolicyRunner:
 
     def previous_chunk(self, obs: Observation) -> ActionChunk | None:
         """
-        The executor's plan on the policy's action grid from `obs`, in the policy's joints.
+        Return the executor's plan on the policy's action grid from `obs`, policy joints.
 
         Step k is the plan at ``obs.stamp + k * action_dt_s`` (linear between its samples,
         its first and last sample before and after it); None without a plan that covers every
