@@ -64,6 +64,8 @@ ARGUMENTS = {
     'device': ('', 'Torch device for the policy: cpu, cuda or cuda:N; empty: as in the '
                    'config file.'),
     'dtype': ('', 'Inference dtype: float32 or bfloat16; empty: as in the config file.'),
+    'policy_threads': ('', 'Torch CPU threads of the policy (num_threads); empty: as in the '
+                           'config file.'),
     'instruction': ('', 'Default instruction until one arrives on the instruction topic.'),
     'trigger': ('', 'When to infer: horizon, rate or service; empty: as in the config file.'),
     'autostart': ('true', 'Configure and activate policy_node on start.'),
@@ -96,7 +98,8 @@ CONTROLLER_INTERFACES = {
     'forward_position_controller': ('forward_position', '/forward_position_controller/commands'),
 }
 
-# Launch arguments copied into a node's parameters when not empty: (node, parameter, is list).
+# Launch arguments copied into a node's parameters when not empty: (node, parameter, argument,
+# kind): kind True for a comma-separated list, int for an integer, False for text.
 OVERRIDES = [
     ('policy', 'checkpoint_path', 'checkpoint', False),
     ('policy', 'camera_topics', 'camera_topics', True),
@@ -104,6 +107,7 @@ OVERRIDES = [
     ('policy', 'joint_names', 'joint_names', True),
     ('policy', 'device', 'device', False),
     ('policy', 'dtype', 'dtype', False),
+    ('policy', 'num_threads', 'policy_threads', int),
     ('policy', 'instruction', 'instruction', False),
     ('policy', 'trigger', 'trigger', False),
     ('executor', 'joint_names', 'joint_names', True),
@@ -119,8 +123,12 @@ def overrides(context, node):
         text = LaunchConfiguration(argument).perform(context).strip()
         if target != node or not text:
             continue
-        values[parameter] = [v.strip() for v in text.split(',') if v.strip()] if is_list \
-            else text
+        if is_list is int:
+            values[parameter] = int(text)
+        elif is_list:
+            values[parameter] = [v.strip() for v in text.split(',') if v.strip()]
+        else:
+            values[parameter] = text
     return values
 
 

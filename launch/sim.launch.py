@@ -55,6 +55,9 @@ ARGUMENTS = {
     'trigger': ('', 'horizon, rate or service; empty: as in the config file.'),
     'start_sim': ('true', 'Start sim_node (false: the sim runs elsewhere).'),
     'autostart': ('true', 'Configure and activate policy_node on start.'),
+    'policy_threads': ('1', 'Torch CPU threads of the policy: it shares the machine with the '
+                            'simulator and the executor, which more threads slow down (the '
+                            'in-process eval uses 1 too); empty: torch decides.'),
     'log_level': ('info', 'Log level of the nodes.'),
 }
 
@@ -102,7 +105,7 @@ def generate_launch_description():
                                                             'policy.launch.py'])),
         launch_arguments={name: LaunchConfiguration(name) for name in (
             'checkpoint', 'config_file', 'camera_topics', 'device', 'trigger', 'autostart',
-            'log_level')}.items())
+            'log_level', 'policy_threads')}.items())
     return LaunchDescription(
         [DeclareLaunchArgument(name, default_value=default, description=description)
          for name, (default, description) in ARGUMENTS.items()]
