@@ -306,3 +306,26 @@ def test_training_metadata_round_trips(tiny_policy_dir, tmp_path):
     policy.training['rtc_max_delay_steps'] = 4
     policy.save_pretrained(tmp_path)
     assert load_policy(tmp_path).training == {'rtc_max_delay_steps': 4}
+
+
+def test_previous_chunk_stops_where_the_executors_chunk_ends():
+    runner = fed_runner(rtc_guidance='lerobot')
+    runner.set_plan(plan(steps=21))                  # 0.4 s of chunk left, then a hold
+    prev = runner.previous_chunk(observation(stamp=9.98, joint_order=()))
+    assert prev.horizon == 5, 'steps at 9.98 .. 10.38; the hold after 10.4 is no plan'
+
+
+def test_executor_plan_covers_only_the_chunk_being_tracked():
+    from vla_ros.config import ExecutorConfig
+    from vla_ros.runtime.execution import ExecutorRunner
+    executor = ExecutorRunner(ExecutorConfig(joint_names=('a',), max_velocity=(10.0,),
+                                             max_acceleration=(100.0,), plan_dt_s=0.05))
+    executor.set_joint_state(['a'], [0.0], 0.0)
+    assert executor.plan(0.0) is None, 'nothing tracked yet'
+    executor.offer(ActionChunk(('a',), 0.0, 0.1, np.linspace([0.0], [0.9], 10)), 0.0)
+    for k in range(31):
+        executor.tick(k / 100)
+    plan_ = executor.plan(0.3)
+    assert plan_.t0 == 0.3 and plan_.times[-1] >= 0.9 - 1e-9
+    np.testing.assert_allclose(plan_.positions[-1], [0.9], atol=1e-6)
+    assert executor.plan(0.95) is None, 'the chunk is over: what follows is a hold'

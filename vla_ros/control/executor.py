@@ -358,9 +358,14 @@ class ChunkExecutor:
             return np.tile(self._resume_target, (len(times), 1))
         if self._state != 'tracking' or self._plan is None:
             return np.tile(np.array(self._pl), (len(times), 1))
-        end = min(self._plan.end_time, self._newest.t0 + self.max_chunk_age_s)
-        positions, _ = self._plan.sample(np.minimum(times, end))
+        positions, _ = self._plan.sample(np.minimum(times, self.plan_end_time()))
         return positions
+
+    def plan_end_time(self) -> float:
+        """Return when the chunk being tracked ends (or gets too old); -inf when not tracking."""
+        if self._state != 'tracking' or self._plan is None:
+            return -math.inf
+        return min(self._plan.end_time, self._newest.t0 + self.max_chunk_age_s)
 
     def state_vector(self, now: float, follow_error: float = 0.0) -> list[float]:
         """Executor state in `STATE_FIELDS` order, for the policy and for monitoring."""

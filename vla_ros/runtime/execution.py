@@ -191,13 +191,17 @@ class ExecutorRunner:
         """
         Return what the executor will command from `now` on if no chunk arrives (``~/plan``).
 
-        Sampled every ``plan_dt_s`` over ``plan_horizon_s``; None before the first command or
-        when ``plan_horizon_s`` is 0. Real-time chunking freezes the part of it that runs
-        while the policy thinks.
+        Sampled every ``plan_dt_s`` over ``plan_horizon_s``, and only while a chunk is being
+        tracked, up to its end: what follows is a hold, not a plan a new chunk should continue
+        (real-time chunking, like LeRobot's, continues only what is left of the previous chunk).
+        None when no chunk is tracked or ``plan_horizon_s`` is 0.
         """
         if self.core is None or self.cfg.plan_horizon_s <= 0:
             return None
-        steps = max(2, int(round(self.cfg.plan_horizon_s / self.cfg.plan_dt_s)) + 1)
+        span = min(self.cfg.plan_horizon_s, self.core.plan_end_time() - now)
+        if span <= 0:
+            return None
+        steps = max(2, int(math.ceil(span / self.cfg.plan_dt_s - 1e-9)) + 1)
         positions = self.core.planned_positions(now + self.cfg.plan_dt_s * np.arange(steps))
         if positions is None:
             return None

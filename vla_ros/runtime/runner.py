@@ -160,8 +160,9 @@ class PolicyRunner:
         Return the executor's plan on the policy's action grid from `obs`, policy joints.
 
         Step k is the plan at ``obs.stamp + k * action_dt_s`` (linear between its samples,
-        its first and last sample before and after it); None without a plan that covers every
-        joint of the policy.
+        its first sample before it); the steps after the plan's end are left out, since it
+        holds there. None without a plan that covers every joint of the policy and at least
+        one step.
         """
         plan = self._plan
         if plan is None or any(j not in plan.joint_names for j in self.joint_names):
@@ -169,6 +170,9 @@ class PolicyRunner:
         plan = plan.reordered([*self.joint_names, *(j for j in plan.joint_names
                                                     if j not in self.joint_names)])
         times = obs.stamp + self.policy.action_dt_s * np.arange(self.policy.horizon)
+        times = times[times <= plan.end_time + 1e-9]
+        if not len(times):
+            return None
         positions = np.stack([np.interp(times, plan.times, plan.positions[:, j])
                               for j in range(len(self.joint_names))], axis=1)
         return ActionChunk(self.joint_names, obs.stamp, self.policy.action_dt_s, positions)
