@@ -383,18 +383,6 @@ def advance(now: float, period: float, sc: Scenario, rng: random.Random) -> floa
     return now + period * (1.0 + sc.jitter * rng.uniform(-1.0, 1.0))
 
 
-def cpu_model() -> str:
-    """Return the CPU model name from /proc/cpuinfo ('unknown' elsewhere)."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return 'unknown'
-
-
 def fuzz(ticks: int, seed: int) -> tuple[Tally, float]:
     """Run scenarios until `ticks` ticks have run; return the tally and the wall time [s]."""
     tally = Tally()
@@ -412,6 +400,8 @@ def main():
     parser.add_argument('--ticks', type=int, default=1_000_000)
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
+    from machine import cpu_model   # beside this script; the test imports it without that
+
     tally, wall = fuzz(args.ticks, args.seed)
     print(f'ticks {tally.ticks} in {tally.scenarios} scenarios, {tally.commands} commands '
           f'(seed {args.seed}); wall {wall:.1f} s on {cpu_model()}')

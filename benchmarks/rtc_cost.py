@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-import platform
 import statistics
 import time
 
@@ -52,17 +51,6 @@ from vla_ros.model import RTCConfig, SmolVLA, SmolVLAConfig  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_POLICY = REPO_ROOT / 'models' / 'demo_policy'
 VARIANTS = ('none', 'lerobot', 'vjp', 'trained')
-
-
-def cpu_model() -> str:
-    """Return the CPU model name from /proc/cpuinfo (the platform's name elsewhere)."""
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
 
 
 def build(size: str) -> tuple[SmolVLA, int, int]:
@@ -144,6 +132,8 @@ def main() -> None:
         parser.error('--repeats, --denoise-repeats and --threads must be >= 1')
     torch.set_num_threads(args.threads)
     load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
+    from machine import cpu_model
+
     print(f'CPU: {cpu_model()}; torch {torch.__version__}; {args.threads} threads; float32; '
           f'batch 1; medians of {args.repeats} whole chunks and {args.denoise_repeats} '
           f'denoising loops, interleaved, after 1 warm-up round; 1-min load at start {load:.1f}')

@@ -49,17 +49,6 @@ VARIANTS = {
 }
 
 
-def cpu_model() -> str:
-    """Return the CPU model name from /proc/cpuinfo ('unknown' elsewhere)."""
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return 'unknown'
-
-
 def run_cell(policy_dir, variant, delay, episodes, seed_start, out_dir):
     """Evaluate one (variant, delay) cell; return its row."""
     import torch
@@ -157,6 +146,8 @@ def main(argv=None) -> int:
     rows = json.loads(grid.read_text()) if grid.exists() else []
     done = {(r['variant'], r['delay_s'], r['episodes']) for r in rows}
     variants = [v for v in args.variants if v != 'trained' or args.trained_policy]
+    from machine import cpu_model
+
     print(f'CPU: {cpu_model()}')
     for variant in variants:
         policy_dir = (args.trained_policy if variant == 'trained'

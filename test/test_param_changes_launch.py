@@ -23,8 +23,6 @@ Parameters are set through each node's ``set_parameters`` service, what ``ros2 p
 calls. Skipped cleanly without ROS 2.
 """
 
-import os
-import sys
 import tempfile
 import threading
 import time
@@ -34,7 +32,6 @@ import pytest
 
 try:
     from launch import LaunchDescription  # noqa: I100 - only where ROS 2 is sourced
-    from launch.actions import ExecuteProcess
     import launch_testing.actions
     from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
     from rcl_interfaces.srv import GetParameters, SetParameters
@@ -45,21 +42,13 @@ try:
     import torch  # noqa: F401 - the policy needs it
 
     from conftest import make_tiny_policy
-    from test_policy_node_launch import lifecycle_set, sim_node_usable
+    from test_policy_node_launch import lifecycle_set, node_process, sim_node_usable
     from vla_ros.ros.qos import SENSOR_QOS
     from vla_ros.sim.robot import CAMERA_NAMES, JOINT_NAMES
 except ImportError as exc:
     pytest.skip(f'needs ROS 2, launch_testing and torch ({exc})', allow_module_level=True)
 
 USE_SIM = sim_node_usable()
-
-
-def node_process(module, name, *params):
-    cmd = [sys.executable, '-m', module, '--ros-args']
-    for param in params:
-        cmd += ['-p', param]
-    return ExecuteProcess(cmd=cmd, name=name, output='screen',
-                          additional_env={'MUJOCO_GL': os.environ.get('MUJOCO_GL', 'egl')})
 
 
 @pytest.mark.launch_test

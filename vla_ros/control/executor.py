@@ -37,7 +37,7 @@ from vla_ros.config import ConfigError, ExecutorConfig, show
 from vla_ros.control.action_chunk import ActionChunk, ChunkError
 from vla_ros.control.blending import BLEND_MODES
 from vla_ros.control.interpolation import ORDERS, PiecewisePolynomial
-from vla_ros.control.limits import CLAMP_KINDS, CommandLimiter, JointLimits
+from vla_ros.control.limits import CLAMP_KINDS, CommandLimiter, JointLimits, per_joint
 from vla_ros.control.timeline import build_plan, remaining_steps
 from vla_ros.control.urdf_limits import read_urdf_limits, UrdfError
 
@@ -410,15 +410,7 @@ class ChunkExecutor:
         if stop_deceleration is None:
             stop = limits.max_acceleration
         else:
-            try:
-                stop = np.broadcast_to(np.asarray(stop_deceleration, dtype=np.float64),
-                                       (joints,)).copy()
-            except ValueError:
-                raise ValueError(f'stop_deceleration={stop_deceleration!r}: needs one value or '
-                                 f'one per joint ({joints})') from None
-            if not (np.isfinite(stop) & (stop > 0)).all():
-                raise ValueError(f'stop_deceleration={stop.tolist()}: every value must be '
-                                 'finite and > 0')
+            stop = per_joint('stop_deceleration', stop_deceleration, joints)
         try:
             limiter = CommandLimiter(limits, 1.0 / rate)
         except ValueError as exc:

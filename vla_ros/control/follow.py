@@ -32,6 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from vla_ros.control.limits import per_joint
+
 # Codes of the ``follow_error`` field of the executor state (``~/state``).
 FOLLOW_STATES = ('ok', 'lagging', 'not_following')
 
@@ -62,14 +64,7 @@ class FollowMonitor:
         """
         self.joint_names = tuple(joint_names)
         joints = len(self.joint_names)
-        try:
-            tol = np.broadcast_to(np.asarray(tolerance, dtype=np.float64), (joints,)).copy()
-        except ValueError:
-            raise ValueError(f'follow_tolerance={list(np.ravel(tolerance))}: needs one value or '
-                             f'one per joint ({joints})') from None
-        if not (np.isfinite(tol) & (tol > 0)).all():
-            raise ValueError(f'follow_tolerance={tol.tolist()}: every value must be finite '
-                             'and > 0')
+        tol = per_joint('follow_tolerance', tolerance, joints)
         if not (timeout_s >= 0 and delay_s >= 0 and history_s > delay_s):
             raise ValueError(f'timeout_s={timeout_s}, delay_s={delay_s}, history_s='
                              f'{history_s}: need timeout_s >= 0, 0 <= delay_s < history_s')

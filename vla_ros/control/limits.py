@@ -79,6 +79,22 @@ class JointLimits:
         return np.clip(positions, self.lower, self.upper)
 
 
+def per_joint(name: str, value, joints: int) -> np.ndarray:
+    """
+    Return `value` (one number, or one per joint) as (joints,) floats, all finite and > 0.
+
+    Raises ValueError naming `name`, the value and the rule.
+    """
+    try:
+        out = np.broadcast_to(np.asarray(value, dtype=np.float64), (joints,)).copy()
+    except (TypeError, ValueError):
+        raise ValueError(f'{name}={list(np.ravel(value))}: needs one value or one per joint '
+                         f'({joints})') from None
+    if not (np.isfinite(out) & (out > 0)).all():
+        raise ValueError(f'{name}={out.tolist()}: every value must be finite and > 0')
+    return out
+
+
 def braking_speed(distance: np.ndarray, a_t: np.ndarray, k2: np.ndarray, inv_period: float
                   ) -> np.ndarray:
     """
