@@ -281,7 +281,7 @@ class Policy:
         return [(chunk, kind) for _, chunk, kind in due]
 
     def clock_jumped(self, now: float) -> None:
-        """The clock went back: in-flight chunks may be lost; observe again soon."""
+        """Note that the clock went back: in-flight chunks may be lost; observe again soon."""
         if self.rng.random() < 0.5:
             self.queue = []
         self.next_obs = now + self.rng.uniform(0.0, 0.3)

@@ -33,7 +33,7 @@ from conftest import ScriptedPolicy  # noqa: E402, I100
 
 
 def drift(obs):
-    """A chunk that drifts the first joint from the observed state, the rest at home."""
+    """Return a chunk drifting the first joint from the observed state, the rest at home."""
     assert set(obs.images) == {'scene', 'wrist'} and obs.state.shape == (7,)
     steps = np.arange(10)[:, None]
     positions = np.tile(HOME_POSITIONS, (10, 1))

@@ -76,7 +76,7 @@ def assign(path, value):
 
 @pytest.fixture(scope='module')
 def checkpoint(tiny_policy_dir):
-    """The session's tiny policy directory; tests edit copies, never the original."""
+    """Return the session's tiny policy directory; tests edit copies, never the original."""
     pytest.importorskip('torch').set_num_threads(2)
     return tiny_policy_dir
 
@@ -396,7 +396,7 @@ def raw_image(**fields):
 
 
 def png_bytes(width, height, depth, color_type, rows=b''):
-    """A PNG stream written by hand, so that its header may claim anything."""
+    """Return a PNG stream written by hand, so that its header may claim anything."""
     def chunk(kind, body):
         return (struct.pack('>I', len(body)) + kind + body
                 + struct.pack('>I', zlib.crc32(kind + body)))
@@ -587,7 +587,7 @@ def valid_streams():
 
 @st.composite
 def compressed_data(draw):
-    """A real PNG/JPEG stream, truncated, bit-flipped or spliced, or something else."""
+    """Return a real PNG/JPEG stream, truncated, bit-flipped or spliced, or something else."""
     pytest.importorskip('PIL')
     stream = bytearray(draw(st.sampled_from(valid_streams())))
     for _ in range(draw(st.integers(0, 3))):

@@ -34,7 +34,7 @@ def observation(stamp=7.5, joint_order=('j2', 'x', 'j0', 'j1'), state=(0.1, 0.2,
 
 
 def fed_runner(output=drifting_chunk, **cfg):
-    """A runner on a scripted policy with every input stored at t = 10 s."""
+    """Return a runner on a scripted policy with every input stored at t = 10 s."""
     runner = PolicyRunner(ScriptedPolicy(output),
                           PolicyNodeConfig(warmup=False, **cfg))
     runner.inputs.set_joint_state(10 * 10**9, ['j2', 'j0', 'j1'], [0.3, 0.1, 0.2])
@@ -192,7 +192,7 @@ def test_scripted_policy_meets_the_interface():
 
 
 def plan(t0=10.0, joints=('j2', 'j0', 'j1', 'extra'), dt=0.02, steps=101):
-    """An executor plan: joint j moves at (j + 1) rad/s from 0 at `t0`."""
+    """Return an executor plan: the joints move at 3, 1, 2, 9 rad/s from 0 at `t0`."""
     speeds = np.array([3.0, 1.0, 2.0, 9.0])
     positions = (dt * np.arange(steps))[:, None] * speeds[None, :]
     return ActionChunk(joints, t0, dt, positions)

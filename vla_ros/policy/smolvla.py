@@ -99,7 +99,7 @@ class SmolVLAPolicy(VLAPolicy):
 
     @property
     def horizon(self) -> int:
-        """Steps per chunk (``chunk_size``)."""
+        """Return the steps per chunk (``chunk_size``)."""
         return self.model.config.chunk_size
 
     def set_num_steps(self, num_steps: int) -> None:
