@@ -44,7 +44,7 @@ from vla_ros.sim.robot import CAMERA_NAMES, JOINT_NAMES  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 NODES = {'sim_node': 'vla_ros.ros.sim_node', 'policy_node': 'vla_ros.ros.policy_node',
          'chunk_executor_node': 'vla_ros.ros.chunk_executor_node'}
-TIMEOUT_S = 90
+TIMEOUT_S = 180
 
 
 def offscreen_gl_works():
@@ -87,7 +87,10 @@ def test_two_episodes_print_the_table_write_the_summary_and_exit_0(tmp_path):
                AMENT_PREFIX_PATH=os.pathsep.join(
                    [str(prefix)] + [p for p in [os.environ.get('AMENT_PREFIX_PATH')] if p]),
                PYTHONPATH=os.pathsep.join(
-                   [str(ROOT)] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+                   [str(ROOT)] + [p for p in [os.environ.get('PYTHONPATH')] if p]),
+               # A DDS domain of its own: nodes of the same names from other tests in this
+               # session (a policy_node's lifecycle services above all) must not answer.
+               ROS_DOMAIN_ID=str(150 + (int(os.environ.get('ROS_DOMAIN_ID', '0')) + 1) % 80))
     out = tmp_path / 'out'
     proc = subprocess.Popen(
         ['ros2', 'launch', 'vla_ros', 'sim.launch.py', 'episodes:=2', 'seed:=7',
