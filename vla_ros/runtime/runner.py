@@ -92,9 +92,9 @@ class PolicyRunner:
     def load(cls, cfg, decode: Callable[[Any], Any] = identity,
              log: Callable[[str], None] = lambda text: None) -> 'PolicyRunner':
         """Load ``cfg.checkpoint_path`` (empty: the shipped demo policy); warm up if asked."""
-        from vla_ros.policy.registry import load_policy
+        from vla_ros.policy.registry import find_shipped_model, load_policy
 
-        path = cfg.checkpoint_path or str(default_checkpoint())
+        path = cfg.checkpoint_path or str(find_shipped_model())
         if cfg.num_threads:
             import torch
             torch.set_num_threads(cfg.num_threads)
@@ -276,10 +276,3 @@ class PolicyRunner:
         if self.policy is not None:
             self.policy.close()
         self.policy = None
-
-
-def default_checkpoint() -> Path:
-    """Return the demo policy's directory (the repository's models/ or the installed share)."""
-    from vla_ros.policy.registry import find_shipped_model
-
-    return find_shipped_model()
