@@ -126,9 +126,13 @@ class FakeRobot:
 def lifecycle_set(node, transition):
     """``ros2 lifecycle set /policy_node <transition>``, or the service where no CLI exists."""
     if shutil.which('ros2'):
+        # The ros2 daemon caches the graph: an earlier launch test's /policy_node (same name,
+        # same domain, gone now) can still be in it and take the call; start it afresh.
+        subprocess.run(['ros2', 'daemon', 'stop'], capture_output=True, timeout=60)
         proc = subprocess.run(['ros2', 'lifecycle', 'set', '/policy_node', transition],
                               capture_output=True, text=True, timeout=180)
-        return proc.returncode == 0 and 'successful' in proc.stdout.lower(), proc.stdout
+        return (proc.returncode == 0 and 'successful' in proc.stdout.lower(),
+                proc.stdout + proc.stderr)
     ids = {'configure': 1, 'cleanup': 2, 'activate': 3, 'deactivate': 4}
     client = node.create_client(ChangeState, '/policy_node/change_state')
     if not client.wait_for_service(timeout_sec=60):
