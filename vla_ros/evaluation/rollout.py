@@ -40,6 +40,8 @@ import logging
 
 import numpy as np
 
+from vla_ros.sim.schedule import Periodic
+
 log = logging.getLogger(__name__)
 
 SWITCH_WINDOW_S = 0.2  # smoothness is measured over this long after each chunk switch [s]
@@ -120,8 +122,8 @@ class ClosedLoop:
         self.env, self.runner, self.executor = env, runner, executor
         self.period_s = 1.0 / control_rate_hz
         self.joint_names = JOINT_NAMES
-        self.joint_state_period_s = 1.0 / env.config.joint_state_rate_hz
-        self.camera_period_s = 1.0 / env.config.camera_rate_hz
+        self.joint_states = Periodic(1.0 / env.config.joint_state_rate_hz)
+        self.cameras = Periodic(1.0 / env.config.camera_rate_hz)
         self.clock_s = 0.0
 
     def run_episode(self, seed: int, task: str | None = None,
@@ -143,13 +145,15 @@ class ClosedLoop:
                                instruction=obs.instruction, duration_s=0.0, inferences=0)
         runner.reset()
         runner.inputs.set_instruction(obs.instruction)
-        next_joint_state = next_camera = next_frame = now
-        next_joint_state, next_camera = self._publish(now, next_joint_state, next_camera)
+        next_frame = now
+        self.joint_states.restart(now)
+        self.cameras.restart(now)
+        self._publish(now)
         executor.resync(now)
         pending, ready_at, delay = None, 0.0, 0.0      # the inference in flight
         commands, switches = [], []                    # every command; ticks a chunk arrived
         while now - start < settings.episode_time_s:
-            next_joint_state, next_camera = self._publish(now, next_joint_state, next_camera)
+            self._publish(now)
             if pending is not None and now >= ready_at - 1e-9:
                 if executor.offer(pending.chunk, now)[0].accepted:
                     switches.append(len(commands))
@@ -219,22 +223,16 @@ class ClosedLoop:
         remaining, newest_t0 = self.executor.horizon(now)
         return remaining, now, newest_t0
 
-    def _publish(self, now: float, next_joint_state: float,
-                 next_camera: float) -> tuple[float, float]:
-        """Publish the sensors that are due, as sim_node's timers do; return the next times."""
+    def _publish(self, now: float) -> None:
+        """Publish the sensors that are due, as sim_node does on sim time."""
         stamp_ns = int(round(now * NS_PER_S))
-        if now >= next_joint_state - 1e-9:
+        if self.joint_states.due(now):
             positions = self.env.joint_positions()
             self.runner.inputs.set_joint_state(stamp_ns, self.joint_names, positions)
             self.executor.set_joint_state(self.joint_names, positions, 1e-9 * stamp_ns)
-            next_joint_state += self.joint_state_period_s * max(
-                1, np.ceil((now - next_joint_state) / self.joint_state_period_s + 1e-9))
-        if now >= next_camera - 1e-9:
+        if self.cameras.due(now):
             for name, image in self.env.render().items():
                 self.runner.inputs.set_image(name, stamp_ns, image)
-            next_camera += self.camera_period_s * max(
-                1, np.ceil((now - next_camera) / self.camera_period_s + 1e-9))
-        return next_joint_state, next_camera
 
 
 def _frame(env) -> np.ndarray:
