@@ -18,7 +18,8 @@
 Demonstrations come from the scripted expert (``--episodes N``, recorded once and cached in
 the run directory) or from a recorded dataset (``--dataset DIR``, ``vla-ros record``'s
 output). Running the same command again on the same ``--out`` resumes from the newest
-checkpoint.
+checkpoint. ``--set train.action_head=fast`` (or ``bins``) trains an autoregressive action head
+on the same backbone and data instead of the flow-matching expert (docs/action_heads.md).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     from vla_ros.training.build import build_policy, load_or_record_episodes
-    from vla_ros.training.data import ChunkSamples
+    from vla_ros.training.data import ActionTokenBatches, ChunkSamples
     from vla_ros.training.trainer import train
 
     fps = args.fps
@@ -98,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
         policy = build_policy(run_dir, cfg, episodes, action_dt_s=1.0 / fps)
     samples = ChunkSamples(episodes, policy, policy.model.config.chunk_size,
                            cfg.augment_shift_px, cfg.state_noise_std)
+    if cfg.action_head != 'flow':
+        # Autoregressive head: the same samples, plus their action-token targets.
+        samples = ActionTokenBatches(samples, policy)
     if cfg.rtc_max_delay_steps:
         # Recorded in policy.json: a policy node runs it with rtc_guidance=trained.
         policy.training['rtc_max_delay_steps'] = cfg.rtc_max_delay_steps
@@ -105,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
     log.info('%d episodes, %d frames; model %.2f M parameters; %d steps of %d', len(episodes),
              len(samples), n_params / 1e6, cfg.steps, cfg.batch_size)
     info = {'command': 'vla-ros ' + ' '.join(shlex.quote(a) for a in sys.argv[1:]),
-            'train_config': dataclasses.asdict(cfg), 'episodes': len(episodes),
+            'train_config': dataclasses.asdict(cfg), 'action_head': cfg.action_head,
+            'episodes': len(episodes),
             'frames': len(samples), 'parameters': n_params,
             'seeds': 'dataset' if args.dataset else
             [TRAIN_SEED_START, TRAIN_SEED_START + args.episodes - 1]}
@@ -146,6 +151,10 @@ def _initial_policy(path, cfg, fps):
     policy = load_policy(path)
     if not isinstance(policy, SmolVLAPolicy):
         raise ConfigError(f'--init={path}: a {type(policy).__name__} cannot be fine-tuned here')
+    head = policy.head.kind if getattr(policy, 'head', None) is not None else 'flow'
+    if head != cfg.action_head:
+        raise ConfigError(f'train.action_head={cfg.action_head}: --init={path} has a {head} '
+                          'head')
     model_cfg = policy.model.config
     for name, ours, theirs in (('train.chunk_size', cfg.chunk_size, model_cfg.chunk_size),
                                ('train.image_size', cfg.image_size,

@@ -63,6 +63,20 @@ class TrainConfig:
     max_time_s: float = param(
         0.0, 'Stop (and checkpoint) after this much wall time; 0: no limit [s].')
     action_mode: str = param('absolute', 'absolute joint targets (the only mode trained).')
+    action_head: str = param(
+        'flow', 'How the model outputs a chunk: flow (the flow-matching action expert of '
+        'SmolVLA), fast (pi0-FAST style: the language model decodes FAST tokens, DCT + BPE '
+        'fitted on the training chunks) or bins (OpenVLA style: one of action_bins tokens per '
+        'joint and step); see docs/action_heads.md.')
+    fast_scale: float = param(
+        10.0, 'FAST quantization scale (action_head=fast): DCT coefficients of the normalized '
+        'chunk are multiplied by this and rounded; higher is finer and longer.')
+    fast_vocab_size: int = param(
+        1024, 'FAST BPE vocabulary size (action_head=fast): action tokens the language model '
+        'gets.')
+    action_bins: int = param(
+        256, 'Uniform bins per value between the 1st and 99th percentile of the normalized '
+        'training actions (action_head=bins; OpenVLA uses 256).')
     rtc_max_delay_steps: int = param(
         0, 'Training-time real-time chunking (Black et al. 2025, arXiv 2512.05964): each '
         'sample gets an inference delay d drawn uniformly from 0..this; its first d actions '
@@ -72,9 +86,14 @@ class TrainConfig:
     def __post_init__(self):
         require_finite(self, 'learning_rate', 'min_learning_rate', 'weight_decay',
                        'grad_clip_norm', 'max_time_s', 'state_noise_std',
-                       'record_perturb_rad')
+                       'record_perturb_rad', 'fast_scale')
         require_choice(self, 'model_preset', ('demo', 'tiny', 'smolvla_base'))
         require_choice(self, 'action_mode', ('absolute',))
+        require_choice(self, 'action_head', ('flow', 'fast', 'bins'))
+        require(self, 'fast_scale', self.fast_scale > 0, 'must be > 0')
+        require(self, 'fast_vocab_size', 2 <= self.fast_vocab_size <= 1 << 16,
+                'must be in [2, 65536]')
+        require(self, 'action_bins', 2 <= self.action_bins <= 1 << 16, 'must be in [2, 65536]')
         require(self, 'image_size', 16 <= self.image_size <= 1024, 'must be in [16, 1024]')
         require(self, 'image_size', self.image_size % 16 == 0, 'must be a multiple of 16')
         require(self, 'chunk_size', self.chunk_size >= 1, 'must be >= 1')
@@ -97,3 +116,6 @@ class TrainConfig:
         require(self, 'max_time_s', self.max_time_s >= 0, 'must be >= 0')
         require(self, 'rtc_max_delay_steps', 0 <= self.rtc_max_delay_steps < self.chunk_size,
                 'must be in [0, chunk_size)')
+        require(self, 'rtc_max_delay_steps', not self.rtc_max_delay_steps
+                or self.action_head == 'flow', 'must be 0 unless action_head is flow (token '
+                'heads have no real-time chunking)')

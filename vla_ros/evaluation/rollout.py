@@ -97,7 +97,8 @@ class EpisodeResult:
 # The policy runtime's own numbers (`InferenceStats.values`, the policy node's /diagnostics)
 # kept per episode: a rolling window over the last chunks, so they lag across episodes.
 RUNTIME_KEYS = ('latency_p50_ms', 'latency_p95_ms', 'observation_age_ms', 'chunks_total',
-                'rtc_applied', 'rtc_no_plan', 'rtc_fallback', 'rtc_delay_estimate_ms')
+                'rtc_applied', 'rtc_no_plan', 'rtc_fallback', 'rtc_delay_estimate_ms',
+                'model_errors', 'invalid_decodes')
 EXECUTOR_KEYS = ('accepted', 'clamped_ticks', 'holds')
 
 

@@ -12,10 +12,16 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""SmolVLA in plain PyTorch: vision encoder, connector, language model, action expert."""
+"""
+SmolVLA in plain PyTorch: vision encoder, connector, language model, action expert.
 
+`AutoregressiveVLA` is the same backbone with the language model's head decoding action tokens
+instead of the flow-matching expert (pi0-FAST / OpenVLA style).
+"""
+
+from vla_ros.model.autoregressive import AutoregressiveVLA
 from vla_ros.model.config import ModelConfigError, SmolVLAConfig
 from vla_ros.model.rtc import RTCConfig
 from vla_ros.model.smolvla import SmolVLA
 
-__all__ = ['ModelConfigError', 'RTCConfig', 'SmolVLA', 'SmolVLAConfig']
+__all__ = ['AutoregressiveVLA', 'ModelConfigError', 'RTCConfig', 'SmolVLA', 'SmolVLAConfig']

@@ -498,27 +498,32 @@ def load_vlm_model(model_cls, path: str | Path, **overrides: Any):
     return model
 
 
-def save_model(model, path: str | Path) -> None:
-    """Write ``config.json`` and ``model.safetensors`` of `model` into `path`."""
+def save_model(model, path: str | Path, fmt: str = FORMAT) -> None:
+    """
+    Write ``config.json`` and ``model.safetensors`` of `model` into `path`.
+
+    `fmt` is the ``format`` tag of config.json: what reads the directory back (the
+    autoregressive head's model writes its own, so that no flow loader takes it).
+    """
     from safetensors.torch import save_file
 
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
-    config = {'format': FORMAT, 'format_version': FORMAT_VERSION,
+    config = {'format': fmt, 'format_version': FORMAT_VERSION,
               'model': model.config.to_dict()}
     (directory / 'config.json').write_text(json.dumps(config, indent=2) + '\n')
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(directory / 'model.safetensors'), metadata={'format': FORMAT})
+    save_file(state, str(directory / 'model.safetensors'), metadata={'format': fmt})
 
 
-def read_config(directory: Path) -> SmolVLAConfig:
-    """Read our ``config.json``; a foreign or corrupt file is one clear error."""
+def read_config(directory: Path, fmt: str = FORMAT) -> SmolVLAConfig:
+    """Read our ``config.json`` of format `fmt`; a foreign or corrupt file is one clear error."""
     path = directory / 'config.json'
     data = read_json(path)
-    if data.get('format') != FORMAT:
+    if data.get('format') != fmt:
         hint = ' (a LeRobot checkpoint: use from_lerobot)' if data.get('type') == 'smolvla' \
             else ''
-        raise CheckpointError(f'{path}: format={data.get("format")!r}: expected {FORMAT!r}'
+        raise CheckpointError(f'{path}: format={data.get("format")!r}: expected {fmt!r}'
                               f'{hint}')
     version = data.get('format_version', FORMAT_VERSION)
     if not is_integer(version) or not 1 <= version <= FORMAT_VERSION:
@@ -533,11 +538,11 @@ def read_config(directory: Path) -> SmolVLAConfig:
         raise CheckpointError(f'{path}: {exc.describe(prefix="model.")}') from None
 
 
-def load_model(model_cls, path: str | Path):
-    """Load a directory written by `save_model` into a new `model_cls`."""
+def load_model(model_cls, path: str | Path, fmt: str = FORMAT):
+    """Load a directory written by `save_model` (format tag `fmt`) into a new `model_cls`."""
     directory = Path(path)
     weights = weights_file(directory)
-    config = read_config(directory)
+    config = read_config(directory, fmt)
     ours = expected_shapes(model_cls, config)
     keys = {k: k for k in ours}
     check_fit(ours, read_safetensors_header(weights), keys, {}, weights)

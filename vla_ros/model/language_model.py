@@ -171,3 +171,25 @@ class LanguageModel(nn.Module):
                 break
             x = layer.finish(x, attend(q, k, v, mask))                # (B, L, D_vlm)
         return cache, (self.norm(x) if return_hidden else None)
+
+    def extend(self, embs: torch.Tensor, cache: KVCache, allowed: torch.Tensor,
+               positions: torch.Tensor) -> tuple[KVCache, torch.Tensor]:
+        """
+        Run new tokens (B, n, D_vlm) after the cached ones; return the longer cache, hidden.
+
+        `cache` holds every layer's keys and values of the L_past tokens before (as `prefill`
+        or an earlier `extend` returns it); `allowed` (B, n, L_past + n) says which of those
+        and of the new keys each new token sees, `positions` (B, n) are the new tokens' RoPE
+        positions. Returns the cache with the new keys and values appended and the normed
+        hidden states (B, n, D_vlm) of the new tokens: one step of KV-cached decoding.
+        """
+        rope = rotary_tables(positions, self.head_dim, self.rope_theta, embs.dtype)
+        mask = additive_mask(allowed, embs.dtype)                     # (B, 1, n, L_past + n)
+        grown: KVCache = []
+        x = embs
+        for layer, (past_k, past_v) in zip(self.layers, cache):
+            q, k, v = layer.qkv(layer.input_layernorm(x), rope)      # (B, H, n, d) ...
+            k, v = torch.cat([past_k, k], dim=2), torch.cat([past_v, v], dim=2)
+            grown.append((k, v))
+            x = layer.finish(x, attend(q, k, v, mask))                # (B, n, D_vlm)
+        return grown, self.norm(x)

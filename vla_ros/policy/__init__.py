@@ -15,10 +15,12 @@
 """
 Policies: the interface every policy meets, the registry that loads them, and SmolVLA.
 
-``interface`` (numpy only): `Observation`, `PolicySpec`, `VLAPolicy`, `PolicyError`.
+``interface`` (numpy only): `Observation`, `PolicySpec`, `VLAPolicy`, `PolicyError`,
+`InvalidDecode`.
 ``registry``: `load_policy` finds the implementation from what a checkpoint directory holds.
 ``smolvla``: `SmolVLAPolicy`, the flow-matching SmolVLA policy (torch), with its
-``normalization`` and image ``preprocessing``.
+``normalization`` and image ``preprocessing``; ``autoregressive``: `AutoregressivePolicy`, the
+same backbone decoding action tokens (``action_vocabulary``: FAST or bins in the LM's ids).
 
 The torch-backed names are imported on first use, so ``from vla_ros.policy import
 Observation`` stays light for the simulation and the runtime.
@@ -28,7 +30,8 @@ from __future__ import annotations
 
 import importlib
 
-from vla_ros.policy.interface import Observation, PolicyError, PolicySpec, VLAPolicy
+from vla_ros.policy.interface import (InvalidDecode, Observation, PolicyError, PolicySpec,
+                                      VLAPolicy)
 from vla_ros.policy.registry import (CheckpointFormat, known_formats, load_policy,
                                      register_format, UnknownCheckpointFormat)
 
@@ -37,11 +40,13 @@ _LAZY = {
     'Policy': 'vla_ros.policy.smolvla',
     'load_tokenizer': 'vla_ros.policy.smolvla',
     'NormalizationStats': 'vla_ros.policy.normalization',
+    'AutoregressivePolicy': 'vla_ros.policy.autoregressive',
+    'ActionVocabulary': 'vla_ros.policy.action_vocabulary',
 }
 
-__all__ = ['CheckpointFormat', 'known_formats', 'load_policy', 'Observation', 'PolicyError',
-           'PolicySpec', 'register_format', 'UnknownCheckpointFormat', 'VLAPolicy',
-           *_LAZY]
+__all__ = ['CheckpointFormat', 'InvalidDecode', 'known_formats', 'load_policy', 'Observation',
+           'PolicyError', 'PolicySpec', 'register_format', 'UnknownCheckpointFormat',
+           'VLAPolicy', *_LAZY]
 
 
 def __getattr__(name: str):

@@ -51,6 +51,17 @@ class RTCInputError(PolicyError):
     """
 
 
+class InvalidDecode(PolicyError):
+    """
+    An autoregressive policy decoded tokens that are not one whole chunk; there is no chunk.
+
+    The message says what was wrong (no end token within the maximum length, a token that is
+    no action token, a wrong number of values). The runtime counts it (``invalid_decodes``)
+    and publishes nothing, so the executor keeps its plan or stops as when starved; a policy
+    must never hand out zeros or a guess instead.
+    """
+
+
 @dataclass(frozen=True)
 class Observation:
     """

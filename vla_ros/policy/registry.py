@@ -114,10 +114,23 @@ def _is_lerobot_smolvla(directory: Path) -> bool:
     return _config_json(directory).get('type') == 'smolvla'
 
 
+def _is_autoregressive(directory: Path) -> bool:
+    from vla_ros.model.autoregressive import FORMAT
+
+    return (_config_json(directory).get('format') == FORMAT
+            and (directory / 'policy.json').is_file())
+
+
 def _load_smolvla(directory: Path, **kwargs: Any) -> VLAPolicy:
     from vla_ros.policy.smolvla import SmolVLAPolicy
 
     return SmolVLAPolicy.from_pretrained(directory, **kwargs)
+
+
+def _load_autoregressive(directory: Path, **kwargs: Any) -> VLAPolicy:
+    from vla_ros.policy.autoregressive import AutoregressivePolicy
+
+    return AutoregressivePolicy.from_pretrained(directory, **kwargs)
 
 
 register_format(CheckpointFormat(
@@ -126,6 +139,10 @@ register_format(CheckpointFormat(
 register_format(CheckpointFormat(
     'lerobot.smolvla', 'a LeRobot SmolVLA directory: config.json with "type": "smolvla", '
     'model.safetensors, normalization statistics', _is_lerobot_smolvla, _load_smolvla))
+register_format(CheckpointFormat(
+    'vla_ros.autoregressive', 'config.json with "format": "vla_ros.autoregressive", '
+    'policy.json with "action_head", model.safetensors, tokenizer.json, action_tokenizer/',
+    _is_autoregressive, _load_autoregressive))
 
 
 def find_shipped_model() -> Path:

@@ -36,7 +36,7 @@ import numpy as np
 
 from vla_ros.control.action_chunk import ActionChunk, ChunkError
 from vla_ros.messages.trajectory import robot_order
-from vla_ros.policy.interface import Observation, RTCInputError, VLAPolicy
+from vla_ros.policy.interface import InvalidDecode, Observation, RTCInputError, VLAPolicy
 from vla_ros.runtime.observation import ObservationAssembler, Refusal, slot_mapping
 from vla_ros.runtime.observation import WarningThrottle
 from vla_ros.runtime.stats import InferenceStats
@@ -189,7 +189,10 @@ class PolicyRunner:
 
         A refused observation is counted per cause (`Inference.message` is set only when the
         throttle lets a warning through); a failed inference is counted with its message, and
-        where it was raised. The caller publishes ``chunk`` and then calls `complete`.
+        where it was raised; an autoregressive decode that is not one whole chunk
+        (`InvalidDecode`) is counted as such (``invalid_decodes``, part of ``model_errors``)
+        with a throttled warning. Either way ``chunk`` is None. The caller publishes
+        ``chunk`` and then calls `complete`.
         """
         result = Inference(source)
         try:
@@ -206,6 +209,13 @@ class PolicyRunner:
             text = f'observation refused ({refusal.cause}): {refusal}'
             if self.throttle.allow(refusal.cause, now_s):
                 result.message, result.level = text, 'warn'
+        except InvalidDecode as exc:
+            # The model ran but said nothing usable: no chunk, never a padded or zero one.
+            self.stats.record_invalid_decode(f'{type(exc).__name__}: {exc}')
+            if self.throttle.allow('invalid_decode', now_s):
+                result.message = f'invalid decode, no chunk published: {exc}'
+                result.level = 'warn'
+            result.chunk = None
         except Exception as exc:  # noqa: BLE001 - a model failure must not stop the runtime
             text = f'{type(exc).__name__}: {exc}'
             self.stats.record_error(text)

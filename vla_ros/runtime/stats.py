@@ -39,6 +39,7 @@ class InferenceStats:
         self.obs_age_s = float('nan')
         self.dropped = dict.fromkeys(CAUSES, 0)
         self.errors = 0
+        self.invalid_decodes = 0        # autoregressive streams that were no chunk (in errors)
         self.last_error = ''
         self.chunks = 0
         self.rtc = {'applied': 0, 'no plan': 0, 'fallback': 0}
@@ -62,6 +63,13 @@ class InferenceStats:
         """Count a failed inference (exception, NaN, wrong shape) and keep its message."""
         with self._lock:
             self.errors += 1
+            self.last_error = message
+
+    def record_invalid_decode(self, message: str) -> None:
+        """Count a decode that gave no chunk (an error too) and keep its message."""
+        with self._lock:
+            self.errors += 1
+            self.invalid_decodes += 1
             self.last_error = message
 
     def record_rtc(self, outcome: str, delay_s: float = float('nan')) -> None:
@@ -103,6 +111,7 @@ class InferenceStats:
             'chunks_per_s': f'{self.chunks_per_s(now_s):.2f}',
             'chunks_total': str(self.chunks),
             'model_errors': str(self.errors),
+            'invalid_decodes': str(self.invalid_decodes),
         }
         for cause, count in self.dropped.items():
             out[f'dropped_{cause}'] = str(count)
@@ -118,4 +127,5 @@ class InferenceStats:
         drops = ' '.join(f'{c}={n}' for c, n in self.dropped.items() if n)
         return (f"{v['chunks_per_s']} chunks/s, latency p50 {v['latency_p50_ms']} ms "
                 f"p95 {v['latency_p95_ms']} ms, obs age {v['observation_age_ms']} ms, "
-                f"dropped [{drops or 'none'}], errors {self.errors}")
+                f"dropped [{drops or 'none'}], errors {self.errors}"
+                + (f' (invalid decodes {self.invalid_decodes})' if self.invalid_decodes else ''))

@@ -114,7 +114,12 @@ def read_episodes(path: Path) -> list[EpisodeArrays]:
 
 
 def build_policy(run_dir: Path, cfg, episodes: list[EpisodeArrays], action_dt_s: float):
-    """Return a freshly initialised policy for this run (weights load later on resume)."""
+    """
+    Return a freshly initialised policy for this run (weights load later on resume).
+
+    ``cfg.action_head`` flow gives a `SmolVLAPolicy`, fast or bins an `AutoregressivePolicy`
+    whose vocabulary is the instruction tokenizer's plus the action tokens.
+    """
     import torch
 
     from vla_ros.model import SmolVLA
@@ -140,21 +145,78 @@ def build_policy(run_dir: Path, cfg, episodes: list[EpisodeArrays], action_dt_s:
     action = np.concatenate([e.action for e in episodes])
     stats = NormalizationStats(state.mean(0), state.std(0), action.mean(0), action.std(0),
                                eps=1e-6)
+    vocabulary = None if cfg.action_head == 'flow' else action_vocabulary(
+        run_dir, cfg, episodes, stats, tokenizer)
+    vocab_size = len(tokenizer) if vocabulary is None else vocabulary.vocab_size
     dims = {'state_dim': state.shape[1], 'action_dim': action.shape[1]}
     if cfg.model_preset == 'demo':
-        config = demo_model_config(cfg.image_size, cfg.chunk_size, len(tokenizer), **dims)
+        config = demo_model_config(cfg.image_size, cfg.chunk_size, vocab_size, **dims)
     elif cfg.model_preset == 'tiny':
         config = SmolVLAConfig.tiny(
             chunk_size=cfg.chunk_size, n_action_steps=cfg.chunk_size,
             resize_imgs_with_padding=(cfg.image_size, cfg.image_size),
-            vision_image_size=cfg.image_size, vocab_size=len(tokenizer), **dims)
+            vision_image_size=cfg.image_size, vocab_size=vocab_size, **dims)
     else:
         config = SmolVLAConfig.smolvla_base(
             chunk_size=cfg.chunk_size, n_action_steps=cfg.chunk_size,
-            vocab_size=len(tokenizer), freeze_vision_encoder=False, train_expert_only=False,
+            vocab_size=vocab_size, freeze_vision_encoder=False, train_expert_only=False,
             **dims)
     torch.manual_seed(cfg.seed)
     spec = PolicySpec(camera_names=tuple(sorted(episodes[0].images)),
                       joint_names=tuple(JOINT_NAMES)[:action.shape[1]],
                       action_dt_s=action_dt_s)
-    return Policy(SmolVLA(config), tokenizer, stats, spec)
+    if vocabulary is None:
+        return Policy(SmolVLA(config), tokenizer, stats, spec)
+    from vla_ros.model.autoregressive import AutoregressiveVLA
+    from vla_ros.policy.autoregressive import AutoregressivePolicy
+    return AutoregressivePolicy(AutoregressiveVLA(config), tokenizer, stats, spec,
+                                head=vocabulary)
+
+
+def action_vocabulary(run_dir: Path, cfg, episodes: list[EpisodeArrays], stats, tokenizer):
+    """
+    Return the run's `ActionVocabulary`: read back from the run directory, else fitted.
+
+    Fitted once on every training chunk, normalized as the policy normalizes actions, and
+    written to ``run_dir/action_head.json`` + ``run_dir/action_tokenizer/`` so that a
+    resumed run keeps the token ids it started with. The begin and end tokens are the
+    instruction tokenizer's BOS and EOS, never part of an instruction.
+    """
+    import json
+
+    from vla_ros.config import ConfigError
+    from vla_ros.policy.action_vocabulary import ActionVocabulary, TOKENIZER_DIR
+    from vla_ros.policy.interface import PolicyError
+    from vla_ros.training.data import training_chunks
+
+    path = run_dir / 'action_head.json'
+    if path.is_file():
+        try:
+            vocabulary = ActionVocabulary.from_dict(json.loads(path.read_text()), run_dir)
+        except (PolicyError, ValueError) as exc:
+            raise ConfigError(f'{path}: {exc} (delete it and {TOKENIZER_DIR}/ to fit the '
+                              'action tokenizer again)') from None
+        if vocabulary.kind != cfg.action_head:
+            raise ConfigError(f'train.action_head={cfg.action_head}: {run_dir} was started '
+                              f'with {vocabulary.kind}; use a new --out or the same head')
+        return vocabulary
+    if tokenizer.bos_token_id is None or tokenizer.eos_token_id is None:
+        raise ConfigError(f'train.action_head={cfg.action_head}: the instruction tokenizer '
+                          'needs BOS and EOS tokens (to begin and end the action tokens)')
+    chunks = training_chunks(episodes, cfg.chunk_size)
+    # As SmolVLAPolicy.normalize_actions: the tokens encode the model's own action units.
+    normalized = (chunks - stats.action_mean) / (stats.action_std + stats.eps)
+    try:
+        vocabulary = ActionVocabulary.fit(
+            cfg.action_head, normalized, text_vocab_size=len(tokenizer),
+            begin_id=tokenizer.bos_token_id, end_id=tokenizer.eos_token_id,
+            fast_scale=cfg.fast_scale, fast_vocab_size=cfg.fast_vocab_size,
+            n_bins=cfg.action_bins)
+    except PolicyError as exc:      # e.g. a FAST vocabulary smaller than its code range
+        raise ConfigError(f'train.action_head={cfg.action_head}: {exc}') from None
+    log.info('%s head: %d action tokens (language-model ids %d..%d), at most %d per chunk',
+             vocabulary.kind, vocabulary.n_action_tokens, vocabulary.first_action_id,
+             vocabulary.last_action_id, vocabulary.max_decode_tokens - 1)
+    vocabulary.save_tokenizer(run_dir / TOKENIZER_DIR)
+    path.write_text(json.dumps(vocabulary.to_dict(), indent=2) + '\n')
+    return vocabulary

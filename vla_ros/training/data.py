@@ -58,6 +58,43 @@ def sample_rtc_delays(rng: np.random.Generator, batch_size: int, max_delay_steps
     return torch.from_numpy(rng.integers(0, max_delay_steps + 1, size=batch_size))
 
 
+def training_chunks(episodes: Sequence[EpisodeArrays], chunk_size: int) -> np.ndarray:
+    """
+    Every frame's action chunk (N, chunk_size, A), as `ChunkSamples` draws them.
+
+    Steps past an episode's end repeat its last action. What an action tokenizer is fitted on.
+    """
+    chunks = []
+    for e in episodes:
+        steps = np.minimum(np.arange(len(e.action))[:, None] + np.arange(chunk_size)[None, :],
+                           len(e.action) - 1)                               # (T, chunk)
+        chunks.append(np.asarray(e.action, dtype=np.float64)[steps])
+    return np.concatenate(chunks)
+
+
+class ActionTokenBatches:
+    """
+    Batches of `samples` with an autoregressive head's token targets added.
+
+    A token stream encodes the whole chunk, so the steps past an episode's end (which repeat
+    its last action) are part of the target, unlike the flow loss that leaves them out: at
+    an episode's end the arm holds still.
+    """
+
+    def __init__(self, samples: 'ChunkSamples', policy):
+        self.samples = samples
+        self.policy = policy
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def sample(self, rng: np.random.Generator, batch_size: int) -> dict:
+        """Return one batch for ``AutoregressiveVLA.compute_loss``."""
+        batch = self.samples.sample(rng, batch_size)
+        batch.update(self.policy.action_token_batch(batch['actions']))
+        return batch
+
+
 class ChunkSamples:
     """
     Draws batches of (observation, future action chunk) from a set of episodes.
