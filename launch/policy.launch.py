@@ -20,8 +20,9 @@ Run a VLA policy on a real arm: policy_node (managed) + chunk_executor.
         joint_names:=joint1,joint2,joint3,joint4,joint5,joint6,gripper device:=cuda
 
 Parameters come from config/policy_node.yaml and config/chunk_executor.yaml, then from
-`config_file` (one file may hold both nodes' sections), then from the arguments given here; an
-argument left empty changes nothing. policy_node is configured and activated on start unless
+`robot_config` (the arm: joint order and limits), then from `config_file` (one file may hold
+both nodes' sections), then from the arguments given here; an argument left empty changes
+nothing. policy_node is configured and activated on start unless
 ``autostart:=false`` (then: ``ros2 lifecycle set /policy_node configure`` / ``activate``).
 
 A dry run before touching an arm: ``use_mock_hardware:=true`` also starts ros2_control
@@ -50,6 +51,9 @@ from lifecycle_msgs.msg import Transition
 ARGUMENTS = {
     'checkpoint': ('', 'Policy checkpoint directory (ours or a LeRobot SmolVLA one); empty: '
                        'the config file value, else the demo policy shipped in models/.'),
+    'robot_config': ('', "The arm's parameter file (the executor's joint_names and limits, "
+                         'e.g. config/sim_arm.yaml), applied over the package defaults and '
+                         'under config_file; empty: none.'),
     'config_file': ('', 'Extra parameter file for policy_node and/or chunk_executor, applied '
                         'over the package defaults; empty: none.'),
     'camera_topics': ('', 'Comma-separated image topics, one per model camera; empty: as in the '
@@ -61,6 +65,8 @@ ARGUMENTS = {
     'command_interface': ('', 'Executor output: forward_position, joint_trajectory or '
                               'joint_state; empty: as in the config file.'),
     'command_topic': ('', 'Topic the executor commands; empty: as in the config file.'),
+    'control_rate_hz': ('', 'Executor control rate [Hz] (on sim time: the rate of /clock '
+                            'steps); empty: as in the config file.'),
     'device': ('', 'Torch device for the policy: cpu, cuda or cuda:N; empty: as in the '
                    'config file.'),
     'dtype': ('', 'Inference dtype: float32 or bfloat16; empty: as in the config file.'),
@@ -99,7 +105,7 @@ CONTROLLER_INTERFACES = {
 }
 
 # Launch arguments copied into a node's parameters when not empty: (node, parameter, argument,
-# kind): kind True for a comma-separated list, int for an integer, False for text.
+# kind): kind True for a comma-separated list, int or float for a number, False for text.
 OVERRIDES = [
     ('policy', 'checkpoint_path', 'checkpoint', False),
     ('policy', 'camera_topics', 'camera_topics', True),
@@ -113,6 +119,7 @@ OVERRIDES = [
     ('executor', 'joint_names', 'joint_names', True),
     ('executor', 'command_interface', 'command_interface', False),
     ('executor', 'command_topic', 'command_topic', False),
+    ('executor', 'control_rate_hz', 'control_rate_hz', float),
 ]
 
 
@@ -123,8 +130,8 @@ def overrides(context, node):
         text = LaunchConfiguration(argument).perform(context).strip()
         if target != node or not text:
             continue
-        if is_list is int:
-            values[parameter] = int(text)
+        if is_list in (int, float):
+            values[parameter] = is_list(text)
         elif is_list:
             values[parameter] = [v.strip() for v in text.split(',') if v.strip()]
         else:
@@ -176,7 +183,9 @@ def ros2_control_nodes(context, share):
 
 def make_nodes(context):
     share = FindPackageShare('vla_ros')
-    extra = LaunchConfiguration('config_file').perform(context).strip()
+    files = [LaunchConfiguration(name).perform(context).strip()
+             for name in ('robot_config', 'config_file')]
+    extra = [path for path in files if path]
     common = {'use_sim_time': LaunchConfiguration('use_sim_time').perform(context) == 'true'}
     log_args = ['--log-level', LaunchConfiguration('log_level').perform(context)]
 
@@ -193,7 +202,7 @@ def make_nodes(context):
         given = overrides(context, node)
         if node == 'executor':
             given = {**executor_values, **given}
-        return files + ([extra] if extra else []) + [common, given]
+        return files + extra + [common, given]
 
     start_policy = IfCondition(LaunchConfiguration('start_policy'))
     policy = LifecycleNode(

@@ -21,7 +21,12 @@ The whole loop in simulation: MuJoCo sim_node + policy_node + chunk_executor.
 
 sim_node publishes ``joint_states``, ``camera/<name>/image_raw`` (rgb8) and ``instruction`` and
 follows ``/forward_position_controller/commands``, the same interfaces as a ros2_control arm, so
-the policy and the executor run exactly as they do in policy.launch.py. With ``episodes:=N``
+the policy and the executor run exactly as they do in policy.launch.py. By default every node
+runs on sim time: sim_node publishes ``/clock`` in steps of 1/``clock_rate_hz``, paced at
+``real_time_factor`` times the wall clock, and the executor ticks once per step (its
+``control_rate_hz`` is set to ``clock_rate_hz``), so a loaded machine slows the whole loop.
+``use_sim_time:=false`` runs everything on the wall clock instead (the executor at its config
+rate, in its real-time thread). With ``episodes:=N``
 sim_node plays the episodes ``vla-ros eval --seed-start <seed> --episodes N`` plays, prints the
 same success table, writes the same summary.json into ``out`` and exits; the launch then shuts
 down and ``ros2 launch`` returns 0 (1 if sim_node failed).
@@ -33,7 +38,7 @@ from launch.actions import (DeclareLaunchArgument, IncludeLaunchDescription, Opa
 from launch.conditions import IfCondition
 from launch.event_handlers import OnProcessExit
 from launch.launch_description_sources import PythonLaunchDescriptionSource
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution, PythonExpression
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
@@ -59,6 +64,13 @@ ARGUMENTS = {
                             'simulator and the executor, which more threads slow down (the '
                             'in-process eval uses 1 too); empty: torch decides.'),
     'log_level': ('info', 'Log level of the nodes.'),
+    'use_sim_time': ('true', 'Run every node on the /clock sim_node publishes (false: the wall '
+                             'clock).'),
+    'clock_rate_hz': ('100', "Sim-time steps per simulated second (sim_node's clock_rate_hz), "
+                             "and the executor's control_rate_hz on sim time; must divide the "
+                             'physics rate (500 Hz).'),
+    'real_time_factor': ('1.0', 'Simulated seconds per wall second on sim time (1.0: as fast as '
+                                'the wall clock; less on a slow or busy machine).'),
 }
 
 
@@ -73,7 +85,10 @@ def make_sim(context):
         parameters.append(argument('config_file'))
     episodes = int(argument('episodes'))
     overrides = {'seed': int(argument('seed')), 'episodes': episodes,
-                 'out_dir': argument('out')}
+                 'out_dir': argument('out'),
+                 'use_sim_time': argument('use_sim_time') == 'true',
+                 'clock_rate_hz': float(argument('clock_rate_hz')),
+                 'real_time_factor': float(argument('real_time_factor'))}
     if argument('task'):
         overrides['task'] = argument('task')
     if argument('episode_time_s'):
@@ -100,12 +115,19 @@ def end_of_run(event, context):
 def generate_launch_description():
     """Start sim_node and include policy.launch.py pointed at the simulated arm."""
     share = FindPackageShare('vla_ros')
+    # On sim time the executor ticks once per /clock step, so its rate is the clock's.
+    control_rate = PythonExpression([
+        "'", LaunchConfiguration('clock_rate_hz'), "' if '", LaunchConfiguration('use_sim_time'),
+        "' == 'true' else ''"])
     policy = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(PathJoinSubstitution([share, 'launch',
                                                             'policy.launch.py'])),
-        launch_arguments={name: LaunchConfiguration(name) for name in (
+        launch_arguments=[(name, LaunchConfiguration(name)) for name in (
             'checkpoint', 'config_file', 'camera_topics', 'device', 'trigger', 'autostart',
-            'log_level', 'policy_threads')}.items())
+            'log_level', 'policy_threads', 'use_sim_time')]
+        + [('control_rate_hz', control_rate),
+           # The executor knows the arm's joints and position bounds, as vla-ros eval's does.
+           ('robot_config', PathJoinSubstitution([share, 'config', 'sim_arm.yaml']))])
     return LaunchDescription(
         [DeclareLaunchArgument(name, default_value=default, description=description)
          for name, (default, description) in ARGUMENTS.items()]

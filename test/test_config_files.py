@@ -30,10 +30,24 @@ ROOT = Path(__file__).resolve().parents[1]
 NODE_FILES = {'chunk_executor.yaml': ExecutorConfig, 'policy_node.yaml': PolicyNodeConfig,
               'sim_node.yaml': SimConfig}
 OTHER_FILES = {'gazebo_controllers.yaml', 'controllers.yaml'}  # ros2_control's, not ours
+ROBOT_FILES = {'sim_arm.yaml'}   # policy.launch.py's robot_config: a robot's joints and bounds
 
 
 def test_every_config_file_is_a_node_file_or_known_to_be_another_tool_s():
-    assert {p.name for p in (ROOT / 'config').glob('*.yaml')} == set(NODE_FILES) | OTHER_FILES
+    assert {p.name for p in (ROOT / 'config').glob('*.yaml')} == (
+        set(NODE_FILES) | OTHER_FILES | ROBOT_FILES)
+
+
+def test_sim_arm_file_is_the_simulated_arm_and_a_valid_executor_config():
+    from vla_ros.sim.robot import JOINT_LIMITS, JOINT_NAMES
+
+    path = ROOT / 'config' / 'sim_arm.yaml'
+    cfg = load_config(ExecutorConfig, [path])
+    assert cfg.joint_names == JOINT_NAMES
+    assert cfg.position_lower == pytest.approx(JOINT_LIMITS.lower)
+    assert cfg.position_upper == pytest.approx(JOINT_LIMITS.upper)
+    assert set(yaml.safe_load(path.read_text())['chunk_executor']['ros__parameters']) == {
+        'joint_names', 'position_lower', 'position_upper'}
 
 
 def commented_keys(text: str) -> dict[str, str]:

@@ -307,6 +307,15 @@ class SimConfig:
         0.02, 'Uniform noise on the arm joints of the start pose, per episode [rad].')
     joint_state_rate_hz: float = param(100.0, 'Rate of published joint states [Hz].')
     camera_rate_hz: float = param(10.0, 'Rate of rendered and published images [Hz].')
+    clock_rate_hz: float = param(
+        100.0, 'With use_sim_time: sim-time steps per simulated second; each step advances '
+        'physics by 1/clock_rate_hz, publishes /clock and lets the nodes on sim time tick, so a '
+        'chunk executor on sim time should run at this control_rate_hz. Must divide '
+        'physics_rate_hz.', read_only=True)
+    real_time_factor: float = param(
+        1.0, 'With use_sim_time: simulated seconds per wall second the sim aims for (1.0: '
+        'lock-step with the wall clock; 0.5: half speed). A step that comes late is not made '
+        'up, so a loaded machine slows sim time instead of making the policy look late.')
     episode_time_s: float = param(
         20.0, 'Episode length before it counts as failed and the node starts the next [s].')
     reset_after_success_s: float = param(
@@ -324,12 +333,21 @@ class SimConfig:
 
     def __post_init__(self):
         require_finite(self, 'physics_rate_hz', 'joint_state_rate_hz', 'camera_rate_hz',
-                       'episode_time_s', 'init_joint_noise_rad', 'reset_after_success_s')
+                       'episode_time_s', 'init_joint_noise_rad', 'reset_after_success_s',
+                       'clock_rate_hz', 'real_time_factor')
         for name in ('image_width', 'image_height'):
             require(self, name, 16 <= getattr(self, name) <= 4096, 'must be in [16, 4096]')
         require(self, 'physics_rate_hz', self.physics_rate_hz >= 500, 'must be >= 500')
         for name in ('joint_state_rate_hz', 'camera_rate_hz', 'episode_time_s'):
             require(self, name, getattr(self, name) > 0, 'must be > 0')
+        require(self, 'clock_rate_hz', 10 <= self.clock_rate_hz <= self.physics_rate_hz,
+                'must be in [10, physics_rate_hz]')
+        steps = self.physics_rate_hz / self.clock_rate_hz
+        require(self, 'clock_rate_hz', abs(steps - round(steps)) < 1e-9,
+                f'must divide physics_rate_hz={self.physics_rate_hz:g} (a whole number of '
+                'physics steps per sim-time step)')
+        require(self, 'real_time_factor', 0.01 <= self.real_time_factor <= 100,
+                'must be in [0.01, 100]')
         require(self, 'seed', self.seed >= 0, 'must be >= 0')
         require(self, 'episodes', self.episodes >= 0, 'must be >= 0')
         require(self, 'reset_after_success_s', self.episodes == 0

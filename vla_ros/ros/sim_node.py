@@ -32,9 +32,17 @@ A thin shell around `vla_ros.sim.ArmEnv` (docs/simulation.md has the topic table
   policy's and executor's /diagnostics (`vla_ros.evaluation.recorder`), then prints eval's
   success table, writes summary.json and table.md into ``out_dir`` and exits 0.
 
-Physics runs in real time against the node clock: each joint-state tick advances the simulation
-by the wall time since the last one (at most 0.1 s, so a stall slows the sim rather than making
-it jump). The node does not publish ``/clock``; run it with ``use_sim_time`` false.
+Time, two ways:
+
+- ``use_sim_time`` true (sim.launch.py's default): the node is the clock. Each step advances
+  physics by 1/``clock_rate_hz``, publishes ``/clock`` (rosgraph_msgs/Clock), then the joint
+  states and camera frames that are due on sim time, stamped with it. Steps are paced by a
+  steady wall-clock timer at ``clock_rate_hz * real_time_factor``; a late step is not made up,
+  so a loaded machine slows sim time for every node instead of making the policy look late.
+  Sim time starts at 0 and never goes back (an episode reset does not rewind it).
+- ``use_sim_time`` false: physics runs against the wall clock; each joint-state tick advances
+  it by the wall time since the last one (at most 0.1 s, so a stall slows the sim rather than
+  making it jump), and stamps are the node's wall clock.
 """
 
 from __future__ import annotations
@@ -45,9 +53,11 @@ import sys
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
+from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
@@ -56,14 +66,18 @@ from trajectory_msgs.msg import JointTrajectory
 from vla_ros.config import SimConfig
 from vla_ros.evaluation.recorder import EpisodeRecorder
 from vla_ros.evaluation.schedule import episode_task
-from vla_ros.messages.stamps import to_seconds
+from vla_ros.messages.stamps import split_seconds, to_seconds
 from vla_ros.ros.params import declare_config, run_node, watch_config
 from vla_ros.ros.qos import RELIABLE_QOS, SENSOR_QOS
 from vla_ros.sim import JOINT_NAMES, parse_task, TaskError
+from vla_ros.sim.schedule import Periodic
 
 COMMAND_TOPIC = '/forward_position_controller/commands'
 WARN_PERIOD_S = 2.0
 MAX_STEP_S = 0.1
+# As rclcpp's ClockQoS: the newest time only; rclpy's time source subscribes best effort.
+CLOCK_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
+                       history=HistoryPolicy.KEEP_LAST)
 INSTRUCTION_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                              history=HistoryPolicy.KEEP_LAST,
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -81,6 +95,14 @@ class SimNode(Node):
         self.env = ArmEnv(cfg)
         self.task = cfg.task
         self.seed = cfg.seed
+        # On sim time this node is the clock: steps counted, so sim time never drifts.
+        self.sim_clock = bool(self.get_parameter('use_sim_time').value)
+        self.steps = 0
+        self.joint_states = Periodic(1.0 / cfg.joint_state_rate_hz)
+        self.cameras = Periodic(1.0 / cfg.camera_rate_hz)
+        self.clock_pub = (self.create_publisher(ClockMsg, '/clock', CLOCK_QOS)
+                          if self.sim_clock else None)
+        self.wall_clock = Clock(clock_type=ClockType.STEADY_TIME)
         self.js_pub = self.create_publisher(JointState, 'joint_states', SENSOR_QOS)
         self.image_pubs = {cam: self.create_publisher(Image, f'camera/{cam}/image_raw',
                                                       SENSOR_QOS) for cam in cfg.cameras}
@@ -117,9 +139,17 @@ class SimNode(Node):
         self.executor_client = self.create_client(Trigger, f'{name}/resync') if name else None
 
     def start_timers(self, cfg: SimConfig) -> None:
-        """(Re)create the physics and camera timers at the configured rates."""
+        """(Re)create the timers: one sim-time step timer, or the physics and camera timers."""
         for timer in self._rate_timers:
             self.destroy_timer(timer)
+        if self.sim_clock:
+            self.joint_states.period_s = 1.0 / cfg.joint_state_rate_hz
+            self.cameras.period_s = 1.0 / cfg.camera_rate_hz
+            # A steady timer: the node's own clock follows /clock, which it publishes.
+            self._rate_timers = [self.create_timer(
+                1.0 / (cfg.clock_rate_hz * cfg.real_time_factor), self.on_sim_step,
+                clock=self.wall_clock)]
+            return
         self._rate_timers = [
             self.create_timer(1.0 / cfg.joint_state_rate_hz, self.on_physics_tick),
             self.create_timer(1.0 / cfg.camera_rate_hz, self.on_camera_tick)]
@@ -132,8 +162,8 @@ class SimNode(Node):
             self.task = cfg.task
         if cfg.seed != old.seed:
             self.seed = cfg.seed - 1       # the next episode uses the new seed
-        if (cfg.joint_state_rate_hz, cfg.camera_rate_hz) != (old.joint_state_rate_hz,
-                                                             old.camera_rate_hz):
+        rates = ('joint_state_rate_hz', 'camera_rate_hz', 'real_time_factor')
+        if any(getattr(cfg, name) != getattr(old, name) for name in rates):
             self.start_timers(cfg)
         if cfg.executor_node != old.executor_node:
             self.connect_executor(cfg.executor_node)
@@ -165,6 +195,9 @@ class SimNode(Node):
         # Fresh frames now, so no observation pairs the new joints with the last episode's
         # images for up to a camera period.
         self.on_camera_tick()
+        now = self.now()
+        self.joint_states.restart(now + self.joint_states.period_s)
+        self.cameras.restart(now + self.cameras.period_s)
 
     def resync_executor(self) -> None:
         """
@@ -265,8 +298,18 @@ class SimNode(Node):
             self.recorder.on_diagnostics({kv.key: kv.value for kv in status.values})
 
     def now(self) -> float:
-        """Return the node clock [s], the clock of every stamp sim_node publishes."""
+        """Return the time [s] of every stamp sim_node publishes: sim time or the node clock."""
+        if self.sim_clock:
+            return self.steps / self.cfg.clock_rate_hz
         return self.get_clock().now().nanoseconds * 1e-9
+
+    def stamp(self):
+        """Return `now` as a builtin_interfaces/Time."""
+        if not self.sim_clock:
+            return self.get_clock().now().to_msg()
+        msg = ClockMsg().clock
+        msg.sec, msg.nanosec = split_seconds(self.now())
+        return msg
 
     # ------------------------------------------------------------------ I/O
     def on_command(self, msg: Float64MultiArray) -> None:
@@ -283,6 +326,20 @@ class SimNode(Node):
             return
         self.env.set_command(values)
 
+    def on_sim_step(self) -> None:
+        """Advance sim time one step: physics, /clock, then the sensors due at the new time."""
+        if self.done.done():
+            return
+        self.env.advance(1.0 / self.cfg.clock_rate_hz)
+        self.steps += 1
+        now = self.now()
+        self.clock_pub.publish(ClockMsg(clock=self.stamp()))
+        if self.joint_states.due(now):
+            self.publish_joint_state()
+        if self.cameras.due(now):
+            self.on_camera_tick()
+        self.check_episode_end()
+
     def on_physics_tick(self) -> None:
         """Advance physics to the wall clock, publish joint states."""
         if self.done.done():
@@ -297,7 +354,7 @@ class SimNode(Node):
         """Publish the arm's joint positions and velocities, stamped now."""
         msg = JointState(name=list(JOINT_NAMES), position=self.env.joint_positions().tolist(),
                          velocity=self.env.joint_velocities().tolist())
-        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.stamp = self.stamp()
         self.js_pub.publish(msg)
 
     def on_camera_tick(self) -> None:
@@ -306,7 +363,7 @@ class SimNode(Node):
         if not self.context.ok():
             # SIGTERM shut rclpy down while we rendered; publishing now would raise.
             return
-        stamp = self.get_clock().now().to_msg()
+        stamp = self.stamp()
         for cam, image in images.items():
             msg = Image(height=image.shape[0], width=image.shape[1], encoding='rgb8',
                         is_bigendian=0, step=image.shape[1] * 3, data=image.tobytes())
