@@ -18,15 +18,17 @@ Period of the chunk_executor's control tick: an rclpy timer against the dedicate
     python benchmarks/executor_timing.py --rate 500 --seconds 20
 
 Runs the real node in this process, spun by the thread that built it (as ``ros2 run`` does),
-with ``control_thread`` false (an rclpy timer), then true at normal priority, then at SCHED_FIFO
-priority 50 (the default), while a feeder process publishes joint states at 100 Hz and a
-50-point chunk every 0.3 s, so the callbacks compete with the tick as they do in service.
+with ``control_thread`` false (an rclpy timer), then true at normal priority, then at the
+node's default SCHED_FIFO priority (``control_thread_priority``, 40), while a feeder process
+publishes joint states at 100 Hz and a 50-point chunk every 0.3 s, so the callbacks compete
+with the tick as they do in service.
 Every tick's ``time.monotonic()`` is recorded; the table gives the period error |dt - T|
 (p50, p99, max) and the gaps longer than 3 T. Needs a sourced ROS 2.
 """
 
 import argparse
 import math
+import os
 import subprocess
 import sys
 import time
@@ -82,7 +84,7 @@ def feed() -> None:
         pass
 
 
-def measure(control_thread: bool, rate_hz: float, seconds: float, priority: int = 50) -> dict:
+def measure(control_thread: bool, rate_hz: float, seconds: float, priority: int) -> dict:
     """Run the node for `seconds` (feeder in a subprocess); return the tick period stats."""
     import rclpy
 
@@ -129,13 +131,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     parser.add_argument('--rate', type=float, default=500.0, help='control_rate_hz')
     parser.add_argument('--seconds', type=float, default=20.0, help='per mode')
-    parser.add_argument('--modes', nargs='+', default=['timer', 'thread0', 'thread50'],
-                        help='timer, threadP (P: control_thread_priority)')
+    from vla_ros.config import ExecutorConfig
+
+    default = f'thread{ExecutorConfig().control_thread_priority}'
+    parser.add_argument('--modes', nargs='+', default=['timer', 'thread0', default],
+                        help=f'timer, threadP (P: control_thread_priority); default: timer '
+                        f'thread0 {default}')
     parser.add_argument('--feed', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.feed:
         return feed()
-    print(f'control_rate_hz {args.rate:g}, {args.seconds:g} s per mode')
+    from machine import cpu_model   # beside this script
+
+    print(f'{cpu_model()}; load average {os.getloadavg()[0]:.2f}; control_rate_hz '
+          f'{args.rate:g}, {args.seconds:g} s per mode')
     print('| tick source | ticks | rate [Hz] | period error p50 [ms] | p99 [ms] | max [ms] '
           '| gaps > 3T | longest gap [T] |')
     print('|---|---:|---:|---:|---:|---:|---:|---:|')
