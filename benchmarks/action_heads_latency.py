@@ -81,7 +81,7 @@ def size_config(size: str, vocab_size: int) -> tuple[SmolVLAConfig, int]:
 
 @functools.lru_cache(maxsize=None)
 def action_chunks(horizon: int, episodes_npz: str) -> tuple[np.ndarray, np.ndarray]:
-    """Normalized (fit, held-out) chunks (N, horizon, JOINTS) for fitting and counting FAST."""
+    """Return normalized (fit, held-out) chunks (N, horizon, JOINTS) to fit and count FAST."""
     if episodes_npz:
         from vla_ros.training.build import read_episodes
         from vla_ros.training.data import training_chunks
@@ -102,7 +102,7 @@ def action_chunks(horizon: int, episodes_npz: str) -> tuple[np.ndarray, np.ndarr
 
 
 def vocabularies(size: str, horizon: int, episodes_npz: str) -> dict[str, ActionVocabulary]:
-    """The fast and bins vocabularies of `size` (demo: from scratch; base: SmolVLM2's ids)."""
+    """Return the fast and bins vocabularies of `size` (demo: from scratch; base: SmolVLM2 ids)."""
     fit, _ = action_chunks(horizon, episodes_npz)
     vocab_size = None if size == 'demo' else SmolVLAConfig().vocab_size
     return {kind: ActionVocabulary.fit(kind, fit, text_vocab_size=TEXT_VOCAB, begin_id=BEGIN,

@@ -43,7 +43,7 @@ from vla_ros.training.instruction_tokenizer import train_instruction_tokenizer  
 
 
 def make_ar_policy(kind='bins', horizon=4, seed=0, **fit):
-    """A random-weight tiny autoregressive policy (cameras scene/wrist, joints j0-j2)."""
+    """Return a random-weight tiny autoregressive policy (cameras scene/wrist, joints j0-j2)."""
     rng = np.random.default_rng(seed)
     start, end = rng.uniform(-1, 1, (2, 64, 1, len(JOINTS)))
     chunks = start + (end - start) * np.linspace(0, 1, horizon)[None, :, None]

@@ -29,8 +29,8 @@ READ_ONLY = {
                        'compressed', 'joint_names', 'action_mode', 'executor_state_topic',
                        'executor_plan_topic', 'num_threads',
                        'warmup'},
-    SimConfig: {'image_width', 'image_height', 'cameras', 'physics_rate_hz', 'episodes',
-                'out_dir'},
+    SimConfig: {'image_width', 'image_height', 'cameras', 'physics_rate_hz', 'clock_rate_hz',
+                'episodes', 'out_dir'},
     TrainConfig: set(),
 }
 

@@ -13,8 +13,10 @@
 # limitations under the License.
 
 """
-sim_node on sim time under launch_testing: it publishes /clock at real_time_factor x the wall
-clock, and its joint states and frames are stamped with that clock at their sim-time rates.
+sim_node on sim time under launch_testing: /clock, and stamps on it.
+
+It publishes /clock at real_time_factor x the wall clock, and its joint states and frames are
+stamped with that clock at their sim-time rates.
 
 Skips cleanly where ROS 2 (rclpy, launch_testing) is not installed.
 """
