@@ -50,7 +50,7 @@ import torch.nn.functional as F  # noqa: N812
 from vla_ros.model.config import SmolVLAConfig
 from vla_ros.model.connector import Connector
 from vla_ros.model.language_model import KVCache, LanguageModel
-from vla_ros.model.smolvla import block_attention
+from vla_ros.model.smolvla import block_attention, init_normal_
 from vla_ros.model.vision import VisionEncoder
 
 FORMAT = 'vla_ros.autoregressive'     # config.json "format" of a saved AutoregressiveVLA
@@ -87,15 +87,10 @@ class AutoregressiveVLA(nn.Module):
         self._init_backbone(std=0.02)
         self.set_requires_grad()
 
-    @torch.no_grad()
     def _init_backbone(self, std: float) -> None:
         # As SmolVLA: transformers' initialisation for the blocks, PyTorch's for state_proj.
-        for part in (self.vision.layers, self.connector, self.language_model, self.lm_head):
-            for module in part.modules():
-                if isinstance(module, (nn.Linear, nn.Embedding)):
-                    module.weight.normal_(0.0, std)
-                    if getattr(module, 'bias', None) is not None:
-                        module.bias.zero_()
+        init_normal_((self.vision.layers, self.connector, self.language_model, self.lm_head),
+                     std)
 
     def set_requires_grad(self) -> None:
         """Freeze the vision encoder and the state projection where the config says so."""

@@ -58,6 +58,17 @@ def block_attention(pad: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
     return causal & pad[:, None, :] & pad[:, :, None]
 
 
+@torch.no_grad()
+def init_normal_(parts, std: float) -> None:
+    """Draw every Linear and Embedding weight in `parts` from N(0, std^2), zero their biases."""
+    for part in parts:
+        for module in part.modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                module.weight.normal_(0.0, std)
+                if getattr(module, 'bias', None) is not None:
+                    module.bias.zero_()
+
+
 class SmolVLA(nn.Module):
     """
     The SmolVLA network: `sample_actions` for inference, `compute_loss` for training.
@@ -83,16 +94,10 @@ class SmolVLA(nn.Module):
         self._init_backbone(std=0.02)
         self.set_requires_grad()
 
-    @torch.no_grad()
     def _init_backbone(self, std: float) -> None:
         # Transformers' initialisation for the Llama/SigLIP blocks; the projection heads
         # keep PyTorch's default, as in LeRobot.
-        for part in (self.vision.layers, self.connector, self.language_model, self.expert):
-            for module in part.modules():
-                if isinstance(module, (nn.Linear, nn.Embedding)):
-                    module.weight.normal_(0.0, std)
-                    if getattr(module, 'bias', None) is not None:
-                        module.bias.zero_()
+        init_normal_((self.vision.layers, self.connector, self.language_model, self.expert), std)
 
     def set_requires_grad(self) -> None:
         """Freeze what the config's fine-tuning switches say (LeRobot's rules)."""

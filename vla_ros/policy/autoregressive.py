@@ -42,8 +42,7 @@ from vla_ros.control.action_chunk import ActionChunk
 from vla_ros.model.autoregressive import AutoregressiveVLA
 from vla_ros.model.checkpoint import CheckpointError, json_object, read_json, refuse_pickle
 from vla_ros.policy.action_vocabulary import ActionVocabulary
-from vla_ros.policy.interface import (Observation, PolicyError, PolicySpec,
-                                      WARMUP_IMAGE_SIZE)
+from vla_ros.policy.interface import Observation, PolicyError, PolicySpec
 from vla_ros.policy.normalization import NormalizationStats
 from vla_ros.policy.smolvla import load_tokenizer, SmolVLAPolicy, spec_from_json
 
@@ -129,10 +128,7 @@ class AutoregressivePolicy(SmolVLAPolicy):
         Blank images are no scene a trained model knows, so its stream need not be a chunk:
         a warm-up must not fail a node's start on an `InvalidDecode`.
         """
-        size = WARMUP_IMAGE_SIZE
-        obs = Observation(
-            images={c: np.zeros((size, size, 3), np.uint8) for c in self.camera_names},
-            state=np.zeros(len(self.state_names)), instruction=instruction or 'warm up')
+        obs = self.blank_observation(instruction)
         start = time.perf_counter()
         self.decode_tokens(obs)
         return time.perf_counter() - start

@@ -200,13 +200,17 @@ class VLAPolicy(abc.ABC):
 
     def warm_up(self, instruction: str = '') -> float:
         """Run one inference on blank inputs (allocates, fills caches); return seconds."""
-        size = WARMUP_IMAGE_SIZE
-        obs = Observation(
-            images={c: np.zeros((size, size, 3), np.uint8) for c in self.camera_names},
-            state=np.zeros(len(self.state_names)), instruction=instruction or 'warm up')
+        obs = self.blank_observation(instruction)
         start = time.perf_counter()
         self.predict_chunk(obs)
         return time.perf_counter() - start
+
+    def blank_observation(self, instruction: str = '') -> Observation:
+        """Return black images of every camera and a zero state: what a warm-up runs on."""
+        size = WARMUP_IMAGE_SIZE
+        return Observation(
+            images={c: np.zeros((size, size, 3), np.uint8) for c in self.camera_names},
+            state=np.zeros(len(self.state_names)), instruction=instruction or 'warm up')
 
     def close(self) -> None:
         """Release the model's memory; the policy is unusable afterwards."""
