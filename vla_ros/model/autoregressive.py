@@ -50,7 +50,7 @@ import torch.nn.functional as F  # noqa: N812
 from vla_ros.model.config import SmolVLAConfig
 from vla_ros.model.connector import Connector
 from vla_ros.model.language_model import KVCache, LanguageModel
-from vla_ros.model.smolvla import block_attention, init_normal_
+from vla_ros.model.smolvla import block_attention, init_normal_, prefix_embeddings, SmolVLA
 from vla_ros.model.vision import VisionEncoder
 
 FORMAT = 'vla_ros.autoregressive'     # config.json "format" of a saved AutoregressiveVLA
@@ -100,6 +100,9 @@ class AutoregressiveVLA(nn.Module):
             for p in part.parameters():
                 p.requires_grad_(not frozen)
 
+    # All cameras through the vision encoder and connector in one pass, as SmolVLA.
+    embed_images = SmolVLA.embed_images
+
     @property
     def dtype(self) -> torch.dtype:
         """Floating dtype of the weights."""
@@ -126,18 +129,8 @@ class AutoregressiveVLA(nn.Module):
         Layout and scaling as `SmolVLA.embed_prefix`: [n_img_tokens per camera][language]
         [1 state token]; unlike it, all of them form one bidirectional block.
         """
-        scale = math.sqrt(self.config.text_hidden_size)
-        batch = images[0].shape[0]
-        pixels = torch.cat(list(images), dim=0).to(self.dtype)        # (n_cam * B, 3, S, S)
-        img = self.connector(self.vision(pixels)).split(batch, dim=0)  # n_cam x (B, n_img, D)
-        lang = self.embed_tokens(lang_tokens)                            # (B, L_lang, D_vlm)
-        state_tok = self.state_proj(state.to(self.dtype))[:, None]       # (B, 1, D_vlm)
-        embs = torch.cat([t * scale for t in img] + [lang, state_tok], dim=1)
-        n_img = img[0].shape[1]
-        state_mask = lang_masks.new_ones((lang_masks.shape[0], 1))
-        pad = torch.cat([m[:, None].expand(-1, n_img) for m in img_masks]
-                        + [lang_masks, state_mask], dim=1)                # (B, L)
-        return embs, pad.bool()
+        return prefix_embeddings(self, self.embed_images(images), img_masks, lang_tokens,
+                                 lang_masks, state)
 
     @staticmethod
     def prefix_lm_blocks(prefix_len: int, suffix_len: int,

@@ -69,6 +69,29 @@ def init_normal_(parts, std: float) -> None:
                     module.bias.zero_()
 
 
+def prefix_embeddings(model, img_tokens: list[torch.Tensor], img_masks: list[torch.Tensor],
+                      lang_tokens: torch.Tensor, lang_masks: torch.Tensor,
+                      state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """
+    Return the prefix embeddings (B, L, D_vlm) and padding (B, L, true for real tokens).
+
+    Layout [n_img_tokens per camera][language][1 state token]; image and language embeddings
+    scaled by sqrt(D_vlm) (the Gemma/PaliGemma habit SmolVLA keeps). `model` has the
+    ``language_model``, ``state_proj``, ``config`` and ``dtype`` of `SmolVLA` (the
+    autoregressive head shares them); `img_tokens` are its ``embed_images``.
+    """
+    scale = math.sqrt(model.config.text_hidden_size)
+    lang = model.language_model.embed_tokens(lang_tokens) * scale      # (B, L_lang, D_vlm)
+    state_tok = model.state_proj(state.to(model.dtype))[:, None]       # (B, 1, D_vlm)
+    embs = torch.cat([t * scale for t in img_tokens] + [lang, state_tok], dim=1)
+    n_img = img_tokens[0].shape[1]
+    # new_ones, not ones_like(lang_masks[:, :1]): an empty instruction has L_lang = 0.
+    state_mask = lang_masks.new_ones((lang_masks.shape[0], 1))
+    pad = torch.cat([m[:, None].expand(-1, n_img) for m in img_masks]
+                    + [lang_masks, state_mask], dim=1)                  # (B, L)
+    return embs, pad.bool()
+
+
 class SmolVLA(nn.Module):
     """
     The SmolVLA network: `sample_actions` for inference, `compute_loss` for training.
@@ -140,20 +163,11 @@ class SmolVLA(nn.Module):
         and language attend to each other bidirectionally, the state token sees them all and
         is seen by none of them.
         """
-        width = self.config.text_hidden_size
-        scale = math.sqrt(width)
-        img_tokens = self.embed_images(images)
-        lang = self.language_model.embed_tokens(lang_tokens) * scale     # (B, L_lang, D_vlm)
-        state_tok = self.state_proj(state.to(self.dtype))[:, None]       # (B, 1, D_vlm)
-        embs = torch.cat([t * scale for t in img_tokens] + [lang, state_tok], dim=1)
-        n_img = img_tokens[0].shape[1]
-        # new_ones, not ones_like(lang_masks[:, :1]): an empty instruction has L_lang = 0.
-        state_mask = lang_masks.new_ones((lang_masks.shape[0], 1))
-        pad = torch.cat([m[:, None].expand(-1, n_img) for m in img_masks]
-                        + [lang_masks, state_mask], dim=1)                # (B, L)
+        embs, pad = prefix_embeddings(self, self.embed_images(images), img_masks, lang_tokens,
+                                      lang_masks, state)
         blocks = torch.zeros(pad.shape[1], dtype=torch.long, device=pad.device)
         blocks[-1] = 1                                                   # the state token
-        return embs, pad.bool(), block_attention(pad.bool(), blocks)
+        return embs, pad, block_attention(pad, blocks)
 
     def encode_prefix(self, images: list[torch.Tensor], img_masks: list[torch.Tensor],
                       lang_tokens: torch.Tensor, lang_masks: torch.Tensor,
